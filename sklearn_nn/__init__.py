@@ -1,0 +1,6 @@
+"""sklearn_nn: neural-network estimators for scikit-learn, on Numba kernels."""
+
+from ._mlp import MLPClassifier, MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+__version__ = "0.1.0"

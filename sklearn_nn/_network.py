@@ -1,0 +1,126 @@
+"""A stack of layer specs over one contiguous parameter buffer.
+
+Layout of the flat buffer: every layer's weights first, then every bias. Each layer's
+``(w, b)`` are views into it (and likewise for the gradient buffer), so an optimizer
+updates all parameters in one kernel call and the L1/L2 penalty covers exactly the
+prefix ``flat[:n_penalized]``.
+"""
+
+import numpy as np
+
+from .layers import CSRRows
+
+
+class Network:
+    """Shapes and offsets of a layer stack; holds no arrays, so it pickles trivially.
+
+    Parameters
+    ----------
+    layers : list of layer specs
+        From ``sklearn_nn.layers``.
+    in_shape : tuple of int
+        Shape of one input sample.
+    """
+
+    def __init__(self, layers, in_shape):
+        self.layers = list(layers)
+        self.in_shapes = []
+        shape = tuple(in_shape)
+        weight_shapes, bias_shapes = [], []
+        for layer in self.layers:
+            self.in_shapes.append(shape)
+            shapes = layer.param_shapes(shape)
+            weight_shapes.append(shapes[0] if shapes else None)
+            bias_shapes.append(shapes[1] if shapes else None)
+            shape = layer.output_shape(shape)
+        self.out_shape = shape
+        self._slices = [None] * len(self.layers)
+        offset = 0
+        for i, w_shape in enumerate(weight_shapes):
+            if w_shape is not None:
+                size = int(np.prod(w_shape))
+                self._slices[i] = [(offset, w_shape)]
+                offset += size
+        self.n_penalized = offset
+        for i, b_shape in enumerate(bias_shapes):
+            if b_shape is not None:
+                size = int(np.prod(b_shape))
+                self._slices[i].append((offset, b_shape))
+                offset += size
+        self.n_params = offset
+
+    @property
+    def param_layers(self):
+        """Indices of the layers that have parameters."""
+        return [i for i, s in enumerate(self._slices) if s is not None]
+
+    def views(self, flat):
+        """Per-layer ``(w, b)`` views into ``flat``; ``(None, None)`` without params."""
+        out = []
+        for slices in self._slices:
+            if slices is None:
+                out.append((None, None))
+                continue
+            out.append(
+                tuple(
+                    flat[start : start + int(np.prod(s))].reshape(s)
+                    for start, s in slices
+                )
+            )
+        return out
+
+    def init_params(self, random_state, dtype, factor=6.0):
+        """Glorot-uniform weights and biases, drawn as scikit-learn's MLP draws them.
+
+        Each layer draws its weights then its bias from ``U(-r, r)``,
+        ``r = sqrt(factor / (fan_in + fan_out))``, in layer order.
+        """
+        flat = np.zeros(self.n_params, dtype=dtype)
+        views = self.views(flat)
+        for i in self.param_layers:
+            w, b = views[i]
+            fan_in, fan_out = self.layers[i].fans(self.in_shapes[i])
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            w[...] = random_state.uniform(-bound, bound, w.shape)
+            if b.size:
+                b[...] = random_state.uniform(-bound, bound, b.shape)
+        return flat
+
+    def allocate(self, n_rows, dtype):
+        """Per-layer buffers (activations and their gradients) for ``n_rows`` samples."""
+        return [
+            layer.allocate(shape, n_rows, dtype)
+            for layer, shape in zip(self.layers, self.in_shapes)
+        ]
+
+    def forward(self, views, x, buffers, n, training=False, rng=None):
+        """Outputs of the last layer (its raw scores z) for ``n`` samples of ``x``."""
+        for layer, (w, b), buf in zip(self.layers, views, buffers):
+            x = layer.forward(x, w, b, buf, n, training, rng)
+            # remembered for backward: a layer may return its input (inactive dropout)
+            buf["out"] = x
+        return x
+
+    def backward(self, views, grad_views, x, buffers, n):
+        """Fill the gradient views from the output gradient in ``buffers[-1]["d"]``.
+
+        ``x`` is the network's input; each layer reads its own input as the previous
+        layer's output buffer, and writes its input gradient into the previous
+        layer's ``"d"`` buffer.
+        """
+        inputs = [x] + [buf["out"] for buf in buffers[:-1]]
+        for i in range(len(self.layers) - 1, -1, -1):
+            w, b = views[i]
+            d_w, d_b = grad_views[i]
+            d_x = buffers[i - 1]["d"][:n] if i > 0 else None
+            self.layers[i].backward(inputs[i], w, b, buffers[i], n, d_w, d_b, d_x)
+
+
+def take_rows(X, rows, out):
+    """Rows ``rows`` of X as the network's input: a copy into ``out`` for dense X, a
+    row-index view for CSR X (never densified)."""
+    if isinstance(X, CSRRows):
+        return CSRRows(X.data, X.indices, X.indptr, rows)
+    n = rows.shape[0]
+    np.take(X, rows, axis=0, out=out[:n])
+    return out[:n]

@@ -1,0 +1,183 @@
+"""One fit's working set: preallocated buffers, the train step, the epoch, L-BFGS.
+
+A ``Trainer`` is built once per call to ``fit`` / ``partial_fit`` and thrown away after
+it; it never lives on the estimator, so ``clone`` and pickle stay trivial. Nothing in
+the batch loop allocates array data: the mini-batch rows are copied into fixed
+buffers (``np.take(..., out=)``), and every kernel writes into buffers sized for the
+largest batch.
+"""
+
+import numpy as np
+
+from ._kernels.losses import LOSSES
+from ._kernels.optim import add_penalty_gradient, penalty_value
+from ._network import take_rows
+from .layers import CSRRows
+
+#: rows per chunk when predicting, to bound the memory of the activations
+PREDICT_CHUNK = 4096
+
+
+def predict_outputs(network, params, X, rows=None):
+    """Raw outputs (logits, or the regression output before its link) for X.
+
+    Parameters
+    ----------
+    network : Network
+    params : ndarray of shape (n_params,)
+    X : ndarray of shape (n_samples, ...) or CSRRows
+    rows : ndarray of int, default=None
+        Only these rows of X (all rows if None).
+    """
+    views = network.views(params)
+    if rows is None:
+        n_total = len(X.indptr) - 1 if isinstance(X, CSRRows) else X.shape[0]
+        rows = np.arange(n_total)
+    n_total = rows.shape[0]
+    chunk = max(1, min(PREDICT_CHUNK, n_total))
+    buffers = network.allocate(chunk, params.dtype)
+    x_buf = None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
+    out = np.empty((n_total,) + network.out_shape, dtype=params.dtype)
+    for start in range(0, n_total, chunk):
+        stop = min(start + chunk, n_total)
+        x = take_rows(X, rows[start:stop], x_buf)
+        out[start:stop] = network.forward(views, x, buffers, stop - start)
+    return out
+
+
+class Trainer:
+    """Buffers and steps for training ``network`` in place on ``params``.
+
+    Parameters
+    ----------
+    network : Network
+    params : ndarray of shape (n_params,)
+        Updated in place.
+    loss : str
+        A key of ``LOSSES``.
+    X : ndarray of shape (n_samples, ...) or CSRRows
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets, in the parameters' dtype.
+    sample_weight : ndarray of shape (n_samples,) or None
+    alpha, l1 : float
+        L2 and L1 strengths, divided by the batch's total sample weight at each step.
+    batch_size : int
+        The largest batch; buffers are sized for it.
+    dropout_rng : numpy.random.Generator or None
+        Source of the dropout masks.
+    """
+
+    def __init__(
+        self, network, params, loss, X, Y, sample_weight, alpha, l1, batch_size,
+        dropout_rng=None,
+    ):
+        dtype = params.dtype
+        self.network = network
+        self.params = params
+        self.views = network.views(params)
+        self.grads = np.zeros_like(params)
+        self.grad_views = network.views(self.grads)
+        self.loss_kernel = LOSSES[loss][0]
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.alpha, self.l1 = alpha, l1
+        self.dropout_rng = dropout_rng
+        self.buffers = network.allocate(batch_size, dtype)
+        self.sw_buf = np.ones(batch_size, dtype)
+        self.y_buf = np.empty((batch_size, Y.shape[1]), dtype)
+        # mini-batch copies of X; the full-batch objective (L-BFGS) reads X directly
+        self.x_buf = None
+        if not isinstance(X, CSRRows) and batch_size < Y.shape[0]:
+            self.x_buf = np.empty((batch_size,) + X.shape[1:], X.dtype)
+
+    def _load_batch(self, rows):
+        n = rows.shape[0]
+        if self.x_buf is None and not isinstance(self.X, CSRRows):
+            x = self.X[rows]  # one batch holds every sample: a copy per epoch
+        else:
+            x = take_rows(self.X, rows, self.x_buf)
+        y = self.y_buf[:n]
+        np.take(self.Y, rows, axis=0, out=y)
+        sw = self.sw_buf[:n]
+        if self.sample_weight is None:
+            sw_sum = float(n)
+        else:
+            np.take(self.sample_weight, rows, out=sw)
+            sw_sum = float(sw.sum())
+        return x, y, sw, sw_sum
+
+    def train_step(self, rows, optimizer):
+        """Forward, loss, backward and one optimizer update on the samples ``rows``.
+
+        Returns the batch's weighted mean data loss (without the penalty).
+        """
+        n = rows.shape[0]
+        x, y, sw, sw_sum = self._load_batch(rows)
+        if sw_sum <= 0:  # all weights zero: nothing to learn from this batch
+            return 0.0
+        dtype = self.params.dtype.type
+        z = self.network.forward(self.views, x, self.buffers, n, True, self.dropout_rng)
+        d_z = self.buffers[-1]["d"][:n]
+        loss = self.loss_kernel(z, y, sw, dtype(1.0 / sw_sum), d_z)
+        self.network.backward(self.views, self.grad_views, x, self.buffers, n)
+        optimizer.step(
+            self.params, self.grads, self.network.n_penalized,
+            self.alpha / sw_sum, self.l1 / sw_sum,
+        )
+        return loss
+
+    def run_epoch(self, sample_idx, batch_size, optimizer):
+        """One pass over ``sample_idx`` in mini-batches; returns the epoch's loss.
+
+        As scikit-learn reports it: the batch losses averaged with batch-size weights,
+        plus the penalty of each batch (here evaluated once, at the epoch's end).
+        """
+        n = sample_idx.shape[0]
+        total = 0.0
+        n_batches = 0
+        for start in range(0, n, batch_size):
+            rows = sample_idx[start : start + batch_size]
+            total += self.train_step(rows, optimizer) * rows.shape[0]
+            n_batches += 1
+        return total / n + n_batches * self.penalty() / n
+
+    def penalty(self):
+        """``alpha/2 ||W||^2 + l1 ||W||_1`` at the current parameters."""
+        return penalty_value(self.params, self.network.n_penalized, self.alpha, self.l1)
+
+    def data_loss(self, outputs, rows):
+        """Weighted mean loss of precomputed ``outputs`` for the samples ``rows``."""
+        y = self.Y[rows]
+        sw = (
+            np.ones(rows.shape[0], y.dtype)
+            if self.sample_weight is None
+            else self.sample_weight[rows]
+        )
+        total = float(sw.sum())
+        if total <= 0:
+            return np.nan
+        scratch = np.empty_like(outputs)
+        dtype = self.params.dtype.type
+        return self.loss_kernel(outputs, y, sw, dtype(1.0 / total), scratch)
+
+    def objective(self, flat):
+        """Full-batch loss and gradient at ``flat`` (float64), for L-BFGS.
+
+        The penalty is ``alpha / 2 ||W||^2`` over the total sample weight, as in
+        scikit-learn's MLP. ``self.buffers`` must be sized for all samples.
+        """
+        self.params[:] = flat
+        X = self.X
+        n = self.Y.shape[0]
+        sw = self.sw_buf[:n] if self.sample_weight is None else self.sample_weight
+        sw_sum = float(sw.sum())
+        dtype = self.params.dtype.type
+        if isinstance(X, CSRRows):
+            X = CSRRows(X.data, X.indices, X.indptr, np.arange(n))
+        z = self.network.forward(self.views, X, self.buffers, n)
+        d_z = self.buffers[-1]["d"][:n]
+        value = self.loss_kernel(z, self.Y, sw, dtype(1.0 / sw_sum), d_z)
+        self.network.backward(self.views, self.grad_views, X, self.buffers, n)
+        l2 = self.alpha / sw_sum
+        value += penalty_value(self.params, self.network.n_penalized, l2, 0.0)
+        add_penalty_gradient(self.params, self.network.n_penalized, dtype(l2), self.grads)
+        return value, self.grads.astype(np.float64)
