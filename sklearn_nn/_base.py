@@ -86,7 +86,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _encode_targets(self, y, first_pass, incremental, classes):
-        """Validated y -> (Y float matrix (n, n_outputs), per-sample weights or None)."""
+        """Validated y -> (float matrix Y (n, n_outputs), class weights per sample)."""
 
     @abstractmethod
     def _loss_name(self, n_outputs):
@@ -226,8 +226,16 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             state = self._fit_lbfgs(network, params, loss, X, Y, sample_weight, state)
         else:
             state = self._fit_stochastic(
-                network, params, loss, X, Y, y_raw=y, sample_weight=sample_weight,
-                state=state, incremental=incremental, random_state=random_state,
+                network,
+                params,
+                loss,
+                X,
+                Y,
+                y_raw=y,
+                sample_weight=sample_weight,
+                state=state,
+                incremental=incremental,
+                random_state=random_state,
             )
         if not np.all(np.isfinite(params)):
             raise ValueError(
@@ -258,7 +266,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             raise ValueError("partial_fit does not support early_stopping=True")
 
     def _set_param_views(self):
-        views = [self._network.views(self._params)[i] for i in self._network.param_layers]
+        views = [
+            self._network.views(self._params)[i] for i in self._network.param_layers
+        ]
         self.coefs_ = [w for w, _ in views]
         self.intercepts_ = [b for _, b in views]
 
@@ -280,14 +290,17 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         if self.batch_size > n_samples:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going "
-                "to be clipped"
+                "to be clipped",
+                stacklevel=2,
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _fit_lbfgs(self, network, params, loss, X, Y, sample_weight, state):
         n_samples = Y.shape[0]
         alpha, _ = self._regularization()
-        trainer = Trainer(network, params, loss, X, Y, sample_weight, alpha, 0.0, n_samples)
+        trainer = Trainer(
+            network, params, loss, X, Y, sample_weight, alpha, 0.0, n_samples
+        )
         best = {"value": np.inf, "x": params.astype(np.float64)}
 
         def objective(flat):
@@ -314,7 +327,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             params[:] = result.x
             state.loss_ = float(result.fun)
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=2)
             params[:] = best["x"]
             state.loss_ = float(best["value"])
             state.n_iter_ = getattr(state, "n_iter_", 0)
@@ -322,8 +335,18 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         return state
 
     def _fit_stochastic(
-        self, network, params, loss, X, Y, *, y_raw, sample_weight, state,
-        incremental, random_state,
+        self,
+        network,
+        params,
+        loss,
+        X,
+        Y,
+        *,
+        y_raw,
+        sample_weight,
+        state,
+        incremental,
+        random_state,
     ):
         n_total = Y.shape[0]
         train_idx = np.arange(n_total)
@@ -345,9 +368,19 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         alpha, l1 = self._regularization()
         dropout_rng = None
         if any(type(layer).__name__ == "Dropout" for layer in network.layers):
-            dropout_rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+            dropout_rng = np.random.default_rng(
+                random_state.randint(np.iinfo(np.int32).max)
+            )
         trainer = Trainer(
-            network, params, loss, X, Y, sample_weight, alpha, l1, batch_size,
+            network,
+            params,
+            loss,
+            X,
+            Y,
+            sample_weight,
+            alpha,
+            l1,
+            batch_size,
             dropout_rng,
         )
         if state.optimizer is None:
@@ -392,7 +425,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 if self.verbose:
                     print(f"{message}, {time.perf_counter() - tic:.2f} s")
                 if state.no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if val_idx is not None else "Training loss"
+                    what = (
+                        "Validation score" if val_idx is not None else "Training loss"
+                    )
                     msg = (
                         f"{what} did not improve more than tol={self.tol:f} for "
                         f"{self.n_iter_no_change} consecutive epochs."
@@ -407,11 +442,13 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                         "reached and the optimization hasn't converged yet.",
                         ConvergenceWarning,
+                        stacklevel=2,
                     )
         except KeyboardInterrupt:
             warnings.warn(
                 f"Training interrupted by user; keeping the model of epoch "
-                f"{state.n_iter_}."
+                f"{state.n_iter_}.",
+                stacklevel=2,
             )
             np.copyto(params, last_epoch_params)
         if val_idx is not None:
@@ -504,8 +541,13 @@ class _FitState:
         est.loss_ = self.loss_
         est.t_ = self.t_
         if self.lbfgs:
-            for name in ("loss_curve_", "best_loss_", "validation_scores_",
-                         "best_validation_score_", "validation_loss_curve_"):
+            for name in (
+                "loss_curve_",
+                "best_loss_",
+                "validation_scores_",
+                "best_validation_score_",
+                "validation_loss_curve_",
+            ):
                 if hasattr(est, name):
                     delattr(est, name)
             est._optimizer = None

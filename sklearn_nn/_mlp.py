@@ -7,7 +7,7 @@ is the shared engine of ``_base``.
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.special import expit
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
@@ -18,7 +18,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseNeuralNet
 from ._kernels.activations import ACTIVATIONS
-from ._validation import Interval, StrOptions, _fit_context, check_is_fitted
+from ._validation import Interval, StrOptions, _fit_context
 from .layers import Dense, Dropout
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -165,7 +165,10 @@ class _MLPMixin:
     """The MLP architecture: Dense(+Dropout) hidden layers and a linear output layer."""
 
     _architecture_constraints = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
@@ -210,8 +213,10 @@ class NeuralNetClassifierMixin(ClassifierMixin):
             self.classes_ = binarizer.classes_
         else:
             labels = unique_labels(y)
-            if incremental and classes is not None and not np.array_equal(
-                np.unique(classes), self.classes_
+            if (
+                incremental
+                and classes is not None
+                and not np.array_equal(np.unique(classes), self.classes_)
             ):
                 raise ValueError(
                     f"classes={classes!r} differs from the classes of the first "
@@ -322,7 +327,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         return np.hstack([1 - proba, proba])
 
     def predict_log_proba(self, X):
-        """Logarithm of the class probabilities, computed without underflow.
+        """Logarithm of the class probabilities.
 
         Parameters
         ----------
@@ -334,13 +339,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in ``classes_`` order.
         """
-        outputs = self._raw_outputs(X)
-        if self._multiclass():
-            shifted = outputs - outputs.max(axis=1, keepdims=True)
-            return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            return np.log(self.predict_proba(X))
-        return np.hstack([log_expit(-outputs), log_expit(outputs)])
+        # log of predict_proba, as scikit-learn's MLP: consistent with it everywhere
+        return np.log(self.predict_proba(X))
 
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
@@ -480,13 +480,34 @@ class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
     }
 
     def __init__(
-        self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-        alpha=0.0001, l1=0.0, dropout=0.0, batch_size="auto",
-        learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
-        shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
-        momentum=0.9, nesterovs_momentum=True, early_stopping=False,
-        validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, max_fun=15000, class_weight=None,
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        l1=0.0,
+        dropout=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -571,13 +592,34 @@ class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
     }
 
     def __init__(
-        self, hidden_layer_sizes=(100,), activation="relu", *, loss="squared_error",
-        solver="adam", alpha=0.0001, l1=0.0, dropout=0.0, batch_size="auto",
-        learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
-        shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
-        momentum=0.9, nesterovs_momentum=True, early_stopping=False,
-        validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, max_fun=15000,
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        solver="adam",
+        alpha=0.0001,
+        l1=0.0,
+        dropout=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation

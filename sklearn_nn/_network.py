@@ -87,15 +87,15 @@ class Network:
         return flat
 
     def allocate(self, n_rows, dtype):
-        """Per-layer buffers (activations and their gradients) for ``n_rows`` samples."""
+        """Per-layer buffers (activations, their gradients) for ``n_rows`` samples."""
         return [
             layer.allocate(shape, n_rows, dtype)
-            for layer, shape in zip(self.layers, self.in_shapes)
+            for layer, shape in zip(self.layers, self.in_shapes, strict=True)
         ]
 
     def forward(self, views, x, buffers, n, training=False, rng=None):
         """Outputs of the last layer (its raw scores z) for ``n`` samples of ``x``."""
-        for layer, (w, b), buf in zip(self.layers, views, buffers):
+        for layer, (w, b), buf in zip(self.layers, views, buffers, strict=True):
             x = layer.forward(x, w, b, buf, n, training, rng)
             # remembered for backward: a layer may return its input (inactive dropout)
             buf["out"] = x

@@ -14,8 +14,14 @@ class SGD:
     """SGD with momentum and the 'constant', 'invscaling' and 'adaptive' schedules."""
 
     def __init__(
-        self, n_params, dtype, learning_rate_init, lr_schedule="constant",
-        momentum=0.9, nesterov=True, power_t=0.5,
+        self,
+        n_params,
+        dtype,
+        learning_rate_init,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
     ):
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
@@ -29,14 +35,23 @@ class SGD:
         """One update of ``params`` in place (L2 weight ``l2``, proximal L1 ``l1``)."""
         cast = params.dtype.type
         sgd_update(
-            params, grads, self.velocity, n_penalized, cast(l2), cast(l1),
-            cast(self.learning_rate), cast(self.momentum), self.nesterov,
+            params,
+            grads,
+            self.velocity,
+            n_penalized,
+            cast(l2),
+            cast(l1),
+            cast(self.learning_rate),
+            cast(self.momentum),
+            self.nesterov,
         )
 
     def iteration_ends(self, time_step):
         """End of an epoch; ``time_step`` is the number of samples seen so far."""
         if self.lr_schedule == "invscaling":
-            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
+            self.learning_rate = (
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
 
     def trigger_stopping(self, msg, verbose):
         """No improvement for a while: stop, or divide the rate by 5 if 'adaptive'."""
@@ -57,8 +72,15 @@ class SGD:
 class Adam:
     """Adam (Kingma & Ba), with scikit-learn's bias-corrected learning rate."""
 
-    def __init__(self, n_params, dtype, learning_rate_init, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8):
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
         self.learning_rate_init = float(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
@@ -77,8 +99,17 @@ class Adam:
         )
         cast = params.dtype.type
         adam_update(
-            params, grads, self.m, self.v, n_penalized, cast(l2), cast(l1), cast(lr),
-            cast(self.beta_1), cast(self.beta_2), cast(self.epsilon),
+            params,
+            grads,
+            self.m,
+            self.v,
+            n_penalized,
+            cast(l2),
+            cast(l1),
+            cast(lr),
+            cast(self.beta_1),
+            cast(self.beta_2),
+            cast(self.epsilon),
         )
 
     def iteration_ends(self, time_step):
@@ -95,10 +126,19 @@ def make_optimizer(estimator, n_params, dtype):
     """The stochastic optimizer named by ``estimator.solver``, configured from it."""
     if estimator.solver == "sgd":
         return SGD(
-            n_params, dtype, estimator.learning_rate_init, estimator.learning_rate,
-            estimator.momentum, estimator.nesterovs_momentum, estimator.power_t,
+            n_params,
+            dtype,
+            estimator.learning_rate_init,
+            estimator.learning_rate,
+            estimator.momentum,
+            estimator.nesterovs_momentum,
+            estimator.power_t,
         )
     return Adam(
-        n_params, dtype, estimator.learning_rate_init, estimator.beta_1,
-        estimator.beta_2, estimator.epsilon,
+        n_params,
+        dtype,
+        estimator.learning_rate_init,
+        estimator.beta_1,
+        estimator.beta_2,
+        estimator.epsilon,
     )

@@ -36,7 +36,9 @@ def predict_outputs(network, params, X, rows=None):
     n_total = rows.shape[0]
     chunk = max(1, min(PREDICT_CHUNK, n_total))
     buffers = network.allocate(chunk, params.dtype)
-    x_buf = None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
+    x_buf = (
+        None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
+    )
     out = np.empty((n_total,) + network.out_shape, dtype=params.dtype)
     for start in range(0, n_total, chunk):
         stop = min(start + chunk, n_total)
@@ -68,7 +70,16 @@ class Trainer:
     """
 
     def __init__(
-        self, network, params, loss, X, Y, sample_weight, alpha, l1, batch_size,
+        self,
+        network,
+        params,
+        loss,
+        X,
+        Y,
+        sample_weight,
+        alpha,
+        l1,
+        batch_size,
         dropout_rng=None,
     ):
         dtype = params.dtype
@@ -120,8 +131,11 @@ class Trainer:
         loss = self.loss_kernel(z, y, sw, dtype(1.0 / sw_sum), d_z)
         self.network.backward(self.views, self.grad_views, x, self.buffers, n)
         optimizer.step(
-            self.params, self.grads, self.network.n_penalized,
-            self.alpha / sw_sum, self.l1 / sw_sum,
+            self.params,
+            self.grads,
+            self.network.n_penalized,
+            self.alpha / sw_sum,
+            self.l1 / sw_sum,
         )
         return loss
 
@@ -179,5 +193,7 @@ class Trainer:
         self.network.backward(self.views, self.grad_views, X, self.buffers, n)
         l2 = self.alpha / sw_sum
         value += penalty_value(self.params, self.network.n_penalized, l2, 0.0)
-        add_penalty_gradient(self.params, self.network.n_penalized, dtype(l2), self.grads)
+        add_penalty_gradient(
+            self.params, self.network.n_penalized, dtype(l2), self.grads
+        )
         return value, self.grads.astype(np.float64)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels.activations import ACTIVATIONS, IDENTITY, NEEDS_PREACTIVATION
+from ._kernels.activations import ACTIVATIONS, NEEDS_PREACTIVATION
 from ._kernels.dense import (
     csr_dense_backward,
     csr_dense_forward,
@@ -121,7 +121,7 @@ class Dense:
 
 @dataclass(frozen=True)
 class Dropout:
-    """Inverted dropout: during training, zero each input unit with probability ``rate``.
+    """Inverted dropout: in training, zero each input unit with probability ``rate``.
 
     Parameters
     ----------
@@ -167,4 +167,6 @@ class Dropout:
         if self.rate == 0:
             d_x.reshape(d_out.shape)[...] = d_out
         else:
-            dropout_backward(buffers["u"][:n], self.rate, d_out, d_x.reshape(d_out.shape))
+            dropout_backward(
+                buffers["u"][:n], self.rate, d_out, d_x.reshape(d_out.shape)
+            )

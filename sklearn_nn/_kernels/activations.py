@@ -84,7 +84,7 @@ def activation_forward(z, code, out):
 
 @jit
 def activation_backward(z, a, code, d):
-    """Turn the gradient w.r.t. the output ``a`` into the gradient w.r.t. ``z``, in place.
+    """Turn the gradient w.r.t. the output ``a`` into that w.r.t. ``z``, in place.
 
     ``d *= f'(z)``. Shapes: z, a, d (n, m); ``z`` is read only by gelu, so callers may
     pass ``a`` for it otherwise.

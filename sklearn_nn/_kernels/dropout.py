@@ -1,4 +1,4 @@
-"""Inverted dropout: zero each unit with probability ``rate``, scale the rest by 1/(1-rate).
+"""Inverted dropout: zero units with probability ``rate``, scale the rest by 1/(1-rate).
 
 The uniform draws ``u`` come from the estimator's ``random_state`` (drawn in Python into
 a preallocated buffer) and are kept for the backward pass: unit kept where u >= rate.

@@ -42,7 +42,15 @@ def sgd_update(params, grads, velocity, n_penalized, l2, l1, lr, momentum, neste
     zero = l2 * 0
     _sgd_range(params, grads, velocity, 0, n_penalized, l2, l1, lr, momentum, nesterov)
     _sgd_range(
-        params, grads, velocity, n_penalized, params.size, zero, zero, lr, momentum,
+        params,
+        grads,
+        velocity,
+        n_penalized,
+        params.size,
+        zero,
+        zero,
+        lr,
+        momentum,
         nesterov,
     )
 
@@ -65,13 +73,24 @@ def _adam_range(params, grads, m, v, start, stop, l2, l1, lr, beta_1, beta_2, ep
 def adam_update(params, grads, m, v, n_penalized, l2, l1, lr, beta_1, beta_2, eps):
     """Adam step, as scikit-learn's ``AdamOptimizer``; ``lr`` is already bias-corrected.
 
-    ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``; ``p -= lr m / (sqrt(v) + eps)``.
+    ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
+    ``p -= lr m / (sqrt(v) + eps)``.
     Shapes: params, grads, m, v (n_params,).
     """
     zero = l2 * 0
     _adam_range(params, grads, m, v, 0, n_penalized, l2, l1, lr, beta_1, beta_2, eps)
     _adam_range(
-        params, grads, m, v, n_penalized, params.size, zero, zero, lr, beta_1, beta_2,
+        params,
+        grads,
+        m,
+        v,
+        n_penalized,
+        params.size,
+        zero,
+        zero,
+        lr,
+        beta_1,
+        beta_2,
         eps,
     )
 
@@ -88,6 +107,6 @@ def penalty_value(params, n_penalized, l2, l1):
 
 @jit
 def add_penalty_gradient(params, n_penalized, l2, grads):
-    """``grads[:n_penalized] += l2 * w`` (the smooth part of the penalty, for L-BFGS)."""
+    """``grads[:n_penalized] += l2 * w``: the L2 penalty's gradient, for L-BFGS."""
     for i in range(n_penalized):
         grads[i] += l2 * params[i]
