@@ -498,7 +498,7 @@ class _FitState:
     @classmethod
     def from_estimator(cls, est, keep_optimizer):
         state = cls(est._params.dtype)
-        state.n_iter_ = getattr(est, "n_iter_", 0)
+        # n_iter_ counts this call's epochs, as in scikit-learn; loss_curve_ goes on
         state.t_ = getattr(est, "t_", 0)
         state.loss_ = getattr(est, "loss_", np.nan)
         if keep_optimizer and getattr(est, "_optimizer", None) is not None:
