@@ -1,4 +1,4 @@
-"""``python -m sklearn_nn``: train on data shipped with scikit-learn, next to scikit-learn.
+"""``python -m sklearn_nn``: train on scikit-learn's data sets, next to scikit-learn.
 
 For each data set, fits an sklearn_nn estimator and scikit-learn's estimator of the same
 name with the same settings and seed, and prints the test score, ROC AUC (binary), and

@@ -63,10 +63,14 @@ def _adam_range(params, grads, m, v, start, stop, l2, l1, lr, beta_1, beta_2, ep
         v_i = beta_2 * v[i] + (1 - beta_2) * g * g
         m[i] = m_i
         v[i] = v_i
-        step = lr / (math.sqrt(v_i) + eps)
-        w = params[i] - step * m_i
-        # proximal L1 in Adam's diagonal metric: threshold scaled by the same step
-        params[i] = _soft_threshold(w, step * l1) if l1 > 0 else w
+        # Adam's diagonal metric; with L1 it is floored at l1 (as if the penalty's
+        # subgradient were part of v), then a proximal step: a weight whose gradient
+        # stays below l1 reaches exactly 0, and none shrinks by more than lr a step
+        scale = max(math.sqrt(v_i), l1) + eps
+        w = params[i] - lr * m_i / scale
+        if l1 > 0:
+            w = _soft_threshold(w, lr * l1 / scale)
+        params[i] = w
 
 
 @jit
@@ -74,7 +78,8 @@ def adam_update(params, grads, m, v, n_penalized, l2, l1, lr, beta_1, beta_2, ep
     """Adam step, as scikit-learn's ``AdamOptimizer``; ``lr`` is already bias-corrected.
 
     ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
-    ``p -= lr m / (sqrt(v) + eps)``.
+    ``p -= lr m / (sqrt(v) + eps)``. With L1 the scale is ``max(sqrt(v), l1) + eps``
+    and the step is followed by a soft-threshold at ``lr l1 / scale``.
     Shapes: params, grads, m, v (n_params,).
     """
     zero = l2 * 0

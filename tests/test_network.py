@@ -1,0 +1,92 @@
+"""The whole network's gradient (all layers, loss, penalty) vs finite differences."""
+
+import numpy as np
+import pytest
+
+from sklearn_nn._network import Network
+from sklearn_nn._training import Trainer
+from sklearn_nn.layers import CSRRows, Dense
+
+
+def _central_differences(f, x, h=1e-6):
+    grad = np.empty_like(x)
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step)[0] - f(x - step)[0]) / (2 * h)
+    return grad
+
+
+CASES = [
+    # (loss, n_outputs, target kind, hidden activation)
+    ("softmax_log_loss", 3, "onehot", "tanh"),
+    ("sigmoid_log_loss", 1, "binary", "logistic"),
+    ("sigmoid_log_loss", 3, "multilabel", "gelu"),
+    ("squared_error", 2, "real", "relu"),
+    ("squared_error", 1, "real", "leaky_relu"),
+    ("poisson", 2, "counts", "tanh"),
+]
+
+
+def _targets(kind, rng, n, k):
+    if kind == "onehot":
+        return np.eye(k)[rng.integers(0, k, n)]
+    if kind in ("binary", "multilabel"):
+        return rng.integers(0, 2, (n, k)).astype(float)
+    if kind == "counts":
+        return rng.poisson(2.0, (n, k)).astype(float)
+    return rng.standard_normal((n, k))
+
+
+@pytest.mark.parametrize("loss, n_outputs, kind, activation", CASES)
+def test_network_gradient_matches_finite_differences(loss, n_outputs, kind, activation):
+    rng = np.random.default_rng(0)
+    n, n_features = 7, 4
+    X = rng.standard_normal((n, n_features))
+    Y = _targets(kind, rng, n, n_outputs)
+    sw = rng.uniform(0.5, 2.0, n)
+    layers = [Dense(5, activation), Dense(3, activation), Dense(n_outputs, "identity")]
+    network = Network(layers, (n_features,))
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    trainer = Trainer(network, params, loss, X, Y, sw, 0.3, 0.0, n)
+    x0 = params.copy()
+    _, grad = trainer.objective(x0)
+    expected = _central_differences(lambda p: trainer.objective(p), x0)
+    np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_network_sparse_input_gradient_matches_dense():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = sp.random(9, 6, density=0.4, format="csr", random_state=0)
+    Y = np.eye(3)[rng.integers(0, 3, 9)]
+    network = Network([Dense(4, "relu"), Dense(3, "identity")], (6,))
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    sparse = Trainer(
+        network,
+        params.copy(),
+        "softmax_log_loss",
+        CSRRows(X.data, X.indices, X.indptr, None),
+        Y,
+        None,
+        0.1,
+        0.0,
+        9,
+    )
+    dense = Trainer(
+        network, params.copy(), "softmax_log_loss", X.toarray(), Y, None, 0.1, 0.0, 9
+    )
+    value_s, grad_s = sparse.objective(params)
+    value_d, grad_d = dense.objective(params)
+    np.testing.assert_allclose(value_s, value_d, rtol=1e-12)
+    np.testing.assert_allclose(grad_s, grad_d, rtol=1e-10, atol=1e-12)
+
+
+def test_network_flat_buffer_layout_weights_first():
+    network = Network([Dense(5), Dense(2, "identity")], (3,))
+    flat = np.arange(network.n_params, dtype=float)
+    (w1, b1), (w2, b2) = network.views(flat)
+    assert network.n_penalized == 3 * 5 + 5 * 2
+    assert w1.base is flat and b2.base is flat
+    assert w1.ravel()[0] == 0 and w2.ravel()[0] == 15 and b1[0] == 25 and b2[-1] == 31
