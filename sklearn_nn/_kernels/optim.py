@@ -7,7 +7,7 @@ zeros) apply there only. Scalars must have the parameters' dtype, so that a floa
 loop is not promoted to float64.
 """
 
-import math
+import numpy as np
 
 from ._jit import inline, jit
 
@@ -21,9 +21,13 @@ def _soft_threshold(w, threshold):
     return w * 0
 
 
+# The update loops run over whole (sliced) arrays from index 0: a loop starting at
+# n_penalized measured 3x slower here (it stops vectorising).
+
+
 @inline
-def _sgd_range(params, grads, velocity, start, stop, l2, l1, lr, momentum, nesterov):
-    for i in range(start, stop):
+def _sgd_loop(params, grads, velocity, l2, l1, lr, momentum, nesterov):
+    for i in range(params.size):
         g = grads[i] + l2 * params[i]
         v = momentum * velocity[i] - lr * g
         velocity[i] = v
@@ -36,41 +40,38 @@ def _sgd_range(params, grads, velocity, start, stop, l2, l1, lr, momentum, neste
 def sgd_update(params, grads, velocity, n_penalized, l2, l1, lr, momentum, nesterov):
     """SGD with (Nesterov) momentum, as scikit-learn's ``SGDOptimizer``.
 
-    ``v = momentum v - lr g``; ``p += v`` (or ``momentum v - lr g`` for Nesterov).
-    Shapes: params, grads, velocity (n_params,).
+    ``v = momentum v - lr g``; ``p += v`` (or ``momentum v - lr g`` for Nesterov);
+    with L1, a soft-threshold at ``lr l1``. Shapes: params, grads, velocity
+    (n_params,).
     """
+    k = n_penalized
+    _sgd_loop(params[:k], grads[:k], velocity[:k], l2, l1, lr, momentum, nesterov)
     zero = l2 * 0
-    _sgd_range(params, grads, velocity, 0, n_penalized, l2, l1, lr, momentum, nesterov)
-    _sgd_range(
-        params,
-        grads,
-        velocity,
-        n_penalized,
-        params.size,
-        zero,
-        zero,
-        lr,
-        momentum,
-        nesterov,
-    )
+    _sgd_loop(params[k:], grads[k:], velocity[k:], zero, zero, lr, momentum, nesterov)
 
 
 @inline
-def _adam_range(params, grads, m, v, start, stop, l2, l1, lr, beta_1, beta_2, eps):
-    for i in range(start, stop):
+def _adam_loop(params, grads, m, v, l2, l1, lr, beta_1, beta_2, eps):
+    if l1 == 0:  # the common case gets its own branch-free loop, which vectorises
+        for i in range(params.size):
+            g = grads[i] + l2 * params[i]
+            m_i = beta_1 * m[i] + (1 - beta_1) * g
+            v_i = beta_2 * v[i] + (1 - beta_2) * g * g
+            m[i] = m_i
+            v[i] = v_i
+            params[i] -= lr * m_i / (np.sqrt(v_i) + eps)
+        return
+    for i in range(params.size):
         g = grads[i] + l2 * params[i]
         m_i = beta_1 * m[i] + (1 - beta_1) * g
         v_i = beta_2 * v[i] + (1 - beta_2) * g * g
         m[i] = m_i
         v[i] = v_i
-        # Adam's diagonal metric; with L1 it is floored at l1 (as if the penalty's
-        # subgradient were part of v), then a proximal step: a weight whose gradient
-        # stays below l1 reaches exactly 0, and none shrinks by more than lr a step
-        scale = max(math.sqrt(v_i), l1) + eps
-        w = params[i] - lr * m_i / scale
-        if l1 > 0:
-            w = _soft_threshold(w, lr * l1 / scale)
-        params[i] = w
+        # Adam's diagonal metric floored at l1 (as if the penalty's subgradient were
+        # part of v), then a proximal step: a weight whose gradient stays below l1
+        # reaches exactly 0, and none shrinks by more than lr a step
+        scale = max(np.sqrt(v_i), l1) + eps
+        params[i] = _soft_threshold(params[i] - lr * m_i / scale, lr * l1 / scale)
 
 
 @jit
@@ -82,22 +83,10 @@ def adam_update(params, grads, m, v, n_penalized, l2, l1, lr, beta_1, beta_2, ep
     and the step is followed by a soft-threshold at ``lr l1 / scale``.
     Shapes: params, grads, m, v (n_params,).
     """
+    k = n_penalized
+    _adam_loop(params[:k], grads[:k], m[:k], v[:k], l2, l1, lr, beta_1, beta_2, eps)
     zero = l2 * 0
-    _adam_range(params, grads, m, v, 0, n_penalized, l2, l1, lr, beta_1, beta_2, eps)
-    _adam_range(
-        params,
-        grads,
-        m,
-        v,
-        n_penalized,
-        params.size,
-        zero,
-        zero,
-        lr,
-        beta_1,
-        beta_2,
-        eps,
-    )
+    _adam_loop(params[k:], grads[k:], m[k:], v[k:], zero, zero, lr, beta_1, beta_2, eps)
 
 
 @jit
