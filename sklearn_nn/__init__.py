@@ -1,6 +1,7 @@
 """sklearn_nn: neural-network estimators for scikit-learn, on Numba kernels."""
 
+from ._linear import LogisticRegression
 from ._mlp import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["LogisticRegression", "MLPClassifier", "MLPRegressor"]
 __version__ = "0.1.0"

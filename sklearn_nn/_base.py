@@ -78,6 +78,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints = dict(TRAINING_CONSTRAINTS)
+    #: fitted attributes that are views into ``_params``, rebuilt after unpickling
+    _view_attributes = ("coefs_", "intercepts_")
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -100,9 +102,18 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         """(L2, L1) strengths, scikit-learn's ``alpha`` convention."""
         return self.alpha, self.l1
 
-    def _glorot_factor(self):
-        # scikit-learn's MLP: factor 2 for the logistic activation, 6 otherwise
-        return 2.0 if getattr(self, "activation", None) == "logistic" else 6.0
+    def _initial_params(self, network, random_state, dtype):
+        """Glorot-uniform, drawn as scikit-learn's MLP draws it (factor 2 for the
+        logistic activation, 6 otherwise)."""
+        factor = 2.0 if getattr(self, "activation", None) == "logistic" else 6.0
+        return network.init_params(random_state, dtype, factor)
+
+    def _lbfgs_options(self):
+        """Extra ``scipy.optimize.minimize`` options for L-BFGS-B."""
+        return {}
+
+    def _finalize_fit(self):
+        """Set estimator-specific fitted attributes after a successful fit."""
 
     def _input_shape(self, n_features):
         """Shape of one sample as the first layer sees it."""
@@ -209,7 +220,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         layers = self._build_layers(self._input_shape(self.n_features_in_), n_outputs)
         if first_pass:
             network = Network(layers, self._input_shape(self.n_features_in_))
-            params = network.init_params(random_state, Y.dtype, self._glorot_factor())
+            params = self._initial_params(network, random_state, Y.dtype)
             state = _FitState(Y.dtype)
         else:
             if layers != self._network.layers:
@@ -252,13 +263,14 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         self._params = params
         self._set_param_views()
         state.commit(self)
+        self._finalize_fit()
         return self
 
     def _check_hyperparameters(self, incremental):
-        if self.solver == "lbfgs" and self.l1 > 0:
+        if self.solver == "lbfgs" and self._regularization()[1] > 0:
             raise ValueError(
-                "l1 > 0 needs solver='sgd' or 'adam' (proximal updates); L-BFGS "
-                "cannot minimise the non-smooth L1 term."
+                "An L1 penalty (l1 > 0, or l1_ratio > 0) needs solver='sgd' or 'adam' "
+                "(proximal updates); L-BFGS cannot minimise the non-smooth L1 term."
             )
         if self.solver == "lbfgs" and getattr(self, "dropout", 0) > 0:
             raise ValueError("dropout > 0 needs solver='sgd' or 'adam', not 'lbfgs'.")
@@ -275,8 +287,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     def __getstate__(self):
         # coefs_ / intercepts_ are views into _params: pickle the buffer once
         state = self.__dict__.copy()
-        state.pop("coefs_", None)
-        state.pop("intercepts_", None)
+        for name in self._view_attributes:
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state):
@@ -320,6 +332,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                     "maxfun": self.max_fun,
                     "maxiter": self.max_iter,
                     "gtol": self.tol,
+                    **self._lbfgs_options(),
                     **({"iprint": iprint} if _lbfgs_takes_iprint() else {}),
                 },
             )

@@ -119,12 +119,13 @@ class Trainer:
     def train_step(self, rows, optimizer):
         """Forward, loss, backward and one optimizer update on the samples ``rows``.
 
-        Returns the batch's weighted mean data loss (without the penalty).
+        Returns the batch's weighted mean data loss (without the penalty) and its
+        total sample weight.
         """
         n = rows.shape[0]
         x, y, sw, sw_sum = self._load_batch(rows)
         if sw_sum <= 0:  # all weights zero: nothing to learn from this batch
-            return 0.0
+            return 0.0, 0.0
         dtype = self.params.dtype.type
         z = self.network.forward(self.views, x, self.buffers, n, True, self.dropout_rng)
         d_z = self.buffers[-1]["d"][:n]
@@ -137,22 +138,30 @@ class Trainer:
             self.alpha / sw_sum,
             self.l1 / sw_sum,
         )
-        return loss
+        return loss, sw_sum
 
     def run_epoch(self, sample_idx, batch_size, optimizer):
         """One pass over ``sample_idx`` in mini-batches; returns the epoch's loss.
 
-        As scikit-learn reports it: the batch losses averaged with batch-size weights,
-        plus the penalty of each batch (here evaluated once, at the epoch's end).
+        The batch objectives (mean loss + penalty / batch weight) averaged with the
+        batches' weights: scikit-learn's epoch loss when all weights are one, and
+        the same for integer weights as for repeated rows. The penalty is
+        evaluated once, at the epoch's end.
         """
         n = sample_idx.shape[0]
-        total = 0.0
+        weighted_loss = 0.0
+        total_weight = 0.0
         n_batches = 0
         for start in range(0, n, batch_size):
-            rows = sample_idx[start : start + batch_size]
-            total += self.train_step(rows, optimizer) * rows.shape[0]
+            loss, weight = self.train_step(
+                sample_idx[start : start + batch_size], optimizer
+            )
+            weighted_loss += loss * weight
+            total_weight += weight
             n_batches += 1
-        return total / n + n_batches * self.penalty() / n
+        if total_weight <= 0:
+            return 0.0
+        return (weighted_loss + n_batches * self.penalty()) / total_weight
 
     def penalty(self):
         """``alpha/2 ||W||^2 + l1 ||W||_1`` at the current parameters."""

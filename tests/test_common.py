@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_nn import MLPClassifier, MLPRegressor
+from sklearn_nn import LogisticRegression, MLPClassifier, MLPRegressor
 
 # max_iter is kept small so the suite stays fast, as scikit-learn does for its MLPs
 ESTIMATORS = [
@@ -14,6 +14,9 @@ ESTIMATORS = [
     MLPRegressor(solver="lbfgs", hidden_layer_sizes=(20,), max_iter=100),
     MLPClassifier(hidden_layer_sizes=(), l1=1e-4, learning_rate_init=0.1, max_iter=100),
     MLPClassifier(hidden_layer_sizes=(20,), activation="gelu", max_iter=100),
+    LogisticRegression(),
+    LogisticRegression(solver="adam", l1_ratio=0.5, C=10.0, learning_rate_init=0.05),
+    LogisticRegression(solver="sgd", learning_rate_init=0.05, batch_size=16),
 ]
 
 # Dropout draws one mask per row: a row repeated twice sees two masks where a row of
