@@ -9,7 +9,7 @@ so a warm-up fit runs first and is reported on its own line.
 import time
 import warnings
 
-from sklearn import neural_network
+from sklearn import linear_model, neural_network
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
@@ -21,12 +21,27 @@ import sklearn_nn
 
 
 def _task_list():
-    """(data set, ours, scikit-learn's, shared parameters)."""
+    """(data set, loader, class name, scikit-learn's module, shared parameters)."""
     shared = dict(hidden_layer_sizes=(100,), max_iter=300, random_state=0)
+    linear = dict(C=1.0, max_iter=1000)
     return [
-        ("digits", load_digits, "MLPClassifier", shared),
-        ("breast_cancer", load_breast_cancer, "MLPClassifier", shared),
-        ("diabetes", load_diabetes, "MLPRegressor", dict(shared, max_iter=1000)),
+        ("digits", load_digits, "MLPClassifier", neural_network, shared),
+        ("digits", load_digits, "LogisticRegression", linear_model, linear),
+        ("breast_cancer", load_breast_cancer, "MLPClassifier", neural_network, shared),
+        (
+            "breast_cancer",
+            load_breast_cancer,
+            "LogisticRegression",
+            linear_model,
+            linear,
+        ),
+        (
+            "diabetes",
+            load_diabetes,
+            "MLPRegressor",
+            neural_network,
+            dict(shared, max_iter=1000),
+        ),
     ]
 
 
@@ -51,17 +66,17 @@ def main():
     sklearn_nn.MLPClassifier(max_iter=2).fit(X[:100], y[:100])
     print(f"warm-up (Numba compile or cache load): {time.perf_counter() - tic:.2f} s\n")
 
-    header = f"{'data':<14}{'estimator':<28}{'score':>8}{'ROC AUC':>9}{'fit s':>8}"
+    header = f"{'data':<14}{'estimator':<31}{'score':>8}{'ROC AUC':>9}{'fit s':>8}"
     print(header)
     print("-" * len(header))
-    for data_name, loader, class_name, params in _task_list():
+    for data_name, loader, class_name, their_module, params in _task_list():
         X, y = loader(return_X_y=True)
         split = train_test_split(X, y, test_size=0.25, random_state=0)
-        for library in (sklearn_nn, neural_network):
+        for library in (sklearn_nn, their_module):
             estimator = getattr(library, class_name)(**params)
             score, auc, seconds = _fit_and_score(estimator, *split)
             name = f"{library.__name__.split('.')[0]}.{class_name}"
-            print(f"{data_name:<14}{name:<28}{score:>8.4f}{auc:>9}{seconds:>8.2f}")
+            print(f"{data_name:<14}{name:<31}{score:>8.4f}{auc:>9}{seconds:>8.2f}")
     print("\nscore: accuracy for classifiers, R^2 for regressors (25% held out).")
 
 
