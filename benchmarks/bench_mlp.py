@@ -1,13 +1,19 @@
 """Benchmark ``sklearn_nn.MLPClassifier`` against scikit-learn and PyTorch on a CPU.
 
-Run it from anywhere; it benchmarks the ``sklearn_nn`` of this checkout. OpenBLAS's
-core-type overrides must be UNSET for the run, since they make OpenBLAS use a slower
-kernel than the CPU supports (the report shows which kernel is in use)::
+It benchmarks the ``sklearn_nn`` of the checkout it lives in. RUN IT WITH
+``OPENBLAS_CORETYPE`` AND ``OPENBLAS_L2_SIZE`` UNSET: some environments set them to
+work around old OpenBLAS builds, and they make a current OpenBLAS use a slower kernel
+(the report shows the kernel in use, and the script warns when they are set)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_mlp.py
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_mlp.py \\
         --out report.md
-    python benchmarks/bench_mlp.py --quick   # smoke test: 6000 rows, 1 repeat
+    # smoke test (6000 rows, 1 repeat, 1 epoch; not a benchmark):
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_mlp.py --quick
+
+Run it on an otherwise idle machine: on 2 cores, any other busy process wrecks the
+2-thread numbers. The report gives, next to each measurement, the cores other
+processes used meanwhile ("other load", from /proc/stat), and flags the disturbed ones.
 
 The peer PyTorch is optional: ``pip install torch==2.13.0 psutil`` (or
 ``pip install ".[bench]"``); without it, its columns read "n/a".
@@ -73,8 +79,10 @@ THREAD_COUNTS = (2, 1)
 FIRST_FIT_ROWS = 2000
 LAYER_SHAPES = list(zip((N_FEATURES, *HIDDEN), (*HIDDEN, N_CLASSES), strict=True))
 N_WEIGHTS = sum(n_in * n_out for n_in, n_out in LAYER_SHAPES)
-#: Training FLOPs per sample: forward, input-gradient and weight-gradient GEMMs.
-TRAIN_FLOPS_PER_SAMPLE = 3 * 2 * N_WEIGHTS
+#: Training FLOPs per sample of the GEMMs a step needs: forward, weight gradient and
+#: input gradient, except the input layer's (no peer differentiates w.r.t. X). The
+#: rough ``3 * 2 * N_WEIGHTS`` would count that one too: 1.4x more on this network.
+TRAIN_FLOPS_PER_SAMPLE = 3 * 2 * N_WEIGHTS - 2 * LAYER_SHAPES[0][0] * LAYER_SHAPES[0][1]
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 #: Parameters shared by the two scikit-learn-API estimators.
@@ -1159,7 +1167,9 @@ def report(results):
         f"- training: one run of {config.epochs} epoch(s) per measurement, after a "
         "one-epoch warm-up; peers interleaved round-robin, "
         f"{config.repeat} repeat(s)",
-        f"- training FLOPs per sample: 3 x 2 x {N_WEIGHTS} = {TRAIN_FLOPS_PER_SAMPLE}",
+        f"- training FLOPs per sample: {TRAIN_FLOPS_PER_SAMPLE}, the GEMMs of a step "
+        f"(3 x 2 x {N_WEIGHTS} weights, less the input layer's input gradient, which "
+        "no peer computes)",
         "",
     ]
     for section in (
@@ -1186,11 +1196,16 @@ def parse_args(argv=None):
         "PyTorch. Run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="smoke test: 6000 rows, 1 repeat"
+        "--quick",
+        action="store_true",
+        help="smoke test: 6000 rows, 1 repeat, 1 epoch per measurement",
     )
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="round-robin repeats (default 3)"
+        "--repeat",
+        type=int,
+        default=3,
+        help="round-robin repeats (default 3; 1 with --quick)",
     )
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -1198,11 +1213,18 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    """Run the benchmark and print the report."""
+    """Run the benchmark and print the report.
+
+    Returns
+    -------
+    status : int
+        0, or 1 when a measurement failed (the report still lists the others).
+    """
     args = parse_args(argv)
     if args.rss_child:
         rss_child(args.rss_child, args.data)
-        return
+        return 0
+    started = time.perf_counter()
     notes = []
     overrides = [name for name in OPENBLAS_OVERRIDES if name in os.environ]
     if overrides:
@@ -1213,9 +1235,9 @@ def main(argv=None):
         log(message)
         notes.append(message)
     if args.quick:
-        config = Config(6000, 1, 1, 0.05, quick=True)
+        config = Config(6000, repeat=1, epochs=1, gemm_seconds=0.05, quick=True)
     else:
-        config = Config(60000, max(1, args.repeat), 2, 1.0, quick=False)
+        config = Config(60000, max(1, args.repeat), 2, gemm_seconds=1.0, quick=False)
 
     log(f"data: {config.n_samples} x {N_FEATURES}")
     X, y = make_data(config.n_samples)
@@ -1230,27 +1252,39 @@ def main(argv=None):
         np.save(Path(data_dir, "y.npy"), y)
         rss = bench_rss(peers, data_dir)
         first_fit = bench_first_fit(data_dir)
+    errors.update(
+        {("rss", name): res["error"] for name, res in rss.items() if "error" in res}
+    )
+    errors.update(
+        {
+            ("first fit", state): res["error"]
+            for state, res in first_fit.items()
+            if "error" in res
+        }
+    )
     notes += [f"error {key}: {message}" for key, message in errors.items()]
+    notes.append(f"run time: {time.perf_counter() - started:.0f} s")
 
     text = report(
         Results(
-            config,
-            peers,
-            machine,
-            gemm,
-            training,
-            predict,
-            rss,
-            first_fit,
-            loads,
-            notes,
+            config=config,
+            peers=peers,
+            machine=machine,
+            gemm=gemm,
+            training=training,
+            predict=predict,
+            rss=rss,
+            first_fit=first_fit,
+            loads=loads,
+            notes=notes,
         )
     )
     print(text)
     if args.out is not None:
         args.out.write_text(text)
         log(f"report written to {args.out}")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
