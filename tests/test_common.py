@@ -16,7 +16,7 @@ ESTIMATORS = [
     MLPClassifier(hidden_layer_sizes=(20,), activation="gelu", max_iter=100),
     LogisticRegression(),
     LogisticRegression(solver="adam", l1_ratio=0.5, C=10.0, learning_rate_init=0.05),
-    LogisticRegression(solver="sgd", learning_rate_init=0.05, batch_size=16),
+    LogisticRegression(solver="sgd", batch_size=32),
 ]
 
 # Dropout draws one mask per row: a row repeated twice sees two masks where a row of
