@@ -46,6 +46,19 @@ def logistic(z):
     return e / (1.0 + e)
 
 
+@inline
+def row_logsumexp(z, i):
+    """``log(sum_j exp(z[i, j]))`` of one row, shifted by its max: cannot overflow."""
+    k = z.shape[1]
+    zmax = z[i, 0]
+    for j in range(1, k):
+        zmax = max(zmax, z[i, j])
+    total = 0.0
+    for j in range(k):
+        total += math.exp(z[i, j] - zmax)
+    return zmax + math.log(total)
+
+
 @jit
 def activation_forward(z, code, out):
     """Apply activation ``code`` to ``z``, writing ``out`` (may be ``z`` itself).
@@ -125,16 +138,9 @@ def softmax_forward(z, out):
     """Row-wise softmax of logits ``z`` into ``out``; shapes (n, k)."""
     n, k = z.shape
     for i in range(n):
-        zmax = z[i, 0]
-        for j in range(1, k):
-            zmax = max(zmax, z[i, j])
-        total = 0.0
+        log_norm = row_logsumexp(z, i)
         for j in range(k):
-            e = math.exp(z[i, j] - zmax)
-            out[i, j] = e
-            total += e
-        for j in range(k):
-            out[i, j] /= total
+            out[i, j] = math.exp(z[i, j] - log_norm)
 
 
 @jit
@@ -142,13 +148,7 @@ def log_softmax_forward(z, out):
     """Row-wise log-softmax of logits ``z`` into ``out``; shapes (n, k)."""
     n, k = z.shape
     for i in range(n):
-        zmax = z[i, 0]
-        for j in range(1, k):
-            zmax = max(zmax, z[i, j])
-        total = 0.0
-        for j in range(k):
-            total += math.exp(z[i, j] - zmax)
-        log_norm = zmax + math.log(total)
+        log_norm = row_logsumexp(z, i)
         for j in range(k):
             out[i, j] = z[i, j] - log_norm
 

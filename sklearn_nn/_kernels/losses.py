@@ -22,7 +22,7 @@ propagate to the caller's divergence check.
 import math
 
 from ._jit import jit
-from .activations import logistic
+from .activations import logistic, row_logsumexp
 
 
 @jit
@@ -31,13 +31,7 @@ def softmax_log_loss(z, y, sw, scale, d_z):
     n, k = z.shape
     total = 0.0
     for i in range(n):
-        zmax = z[i, 0]
-        for j in range(1, k):
-            zmax = max(zmax, z[i, j])
-        norm = 0.0
-        for j in range(k):
-            norm += math.exp(z[i, j] - zmax)
-        log_norm = zmax + math.log(norm)
+        log_norm = row_logsumexp(z, i)
         row = 0.0
         w = sw[i] * scale
         for j in range(k):
