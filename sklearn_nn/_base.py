@@ -30,6 +30,7 @@ from ._validation import (
     StrOptions,
     _check_optimize_result,
     _check_sample_weight,
+    _fit_context,
     check_is_fitted,
     validate_data,
 )
@@ -169,6 +170,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         return self._as_network_input(X), Y, sample_weight, n_samples
 
     # -------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data X and targets y.
 
@@ -221,7 +223,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         if first_pass:
             network = Network(layers, self._input_shape(self.n_features_in_))
             params = self._initial_params(network, random_state, Y.dtype)
-            state = _FitState(Y.dtype)
+            state = _FitState()
         else:
             if layers != self._network.layers:
                 raise ValueError(
@@ -494,7 +496,7 @@ class _FitState:
     """Everything a fit produces besides the parameters; assigned to the estimator
     only when the fit succeeds."""
 
-    def __init__(self, dtype):
+    def __init__(self):
         self.n_iter_ = 0
         self.t_ = 0
         self.optimizer = None
@@ -510,7 +512,7 @@ class _FitState:
 
     @classmethod
     def from_estimator(cls, est, keep_optimizer):
-        state = cls(est._params.dtype)
+        state = cls()
         # n_iter_ counts this call's epochs, as in scikit-learn; loss_curve_ goes on
         state.t_ = getattr(est, "t_", 0)
         state.loss_ = getattr(est, "loss_", np.nan)

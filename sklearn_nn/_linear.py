@@ -10,11 +10,10 @@ exact zeros, and offer ``partial_fit``.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseNeuralNet
 from ._mlp import NeuralNetClassifierMixin
-from ._validation import Interval, StrOptions, _fit_context
+from ._validation import Interval, StrOptions
 from .layers import Dense
 
 __all__ = ["LogisticRegression"]
@@ -210,16 +209,3 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
 
     def _finalize_fit(self):
         self.n_iter_ = np.array([self.n_iter_])
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return super().fit(X, y, sample_weight)
-
-    fit.__doc__ = BaseNeuralNet.fit.__doc__
-
-    @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        return super().partial_fit(X, y, sample_weight, classes)
-
-    partial_fit.__doc__ = NeuralNetClassifierMixin.partial_fit.__doc__

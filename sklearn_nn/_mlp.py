@@ -342,6 +342,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         # log of predict_proba, as scikit-learn's MLP: consistent with it everywhere
         return np.log(self.predict_proba(X))
 
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
 
@@ -410,6 +412,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
         """
         return self._predict_outputs(self._raw_outputs(X))
 
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
 
@@ -428,10 +432,6 @@ class NeuralNetRegressorMixin(RegressorMixin):
             The updated estimator.
         """
         return self._fit(X, y, sample_weight, incremental=True)
-
-
-def _stochastic_only(estimator):
-    return estimator._check_solver()
 
 
 class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
@@ -536,19 +536,6 @@ class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
         self.max_fun = max_fun
         self.class_weight = class_weight
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return super().fit(X, y, sample_weight)
-
-    fit.__doc__ = BaseNeuralNet.fit.__doc__
-
-    @available_if(_stochastic_only)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        return super().partial_fit(X, y, sample_weight, classes)
-
-    partial_fit.__doc__ = NeuralNetClassifierMixin.partial_fit.__doc__
-
 
 class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
     __doc__ = f"""Multi-layer perceptron regressor on Numba kernels.
@@ -647,16 +634,3 @@ class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return super().fit(X, y, sample_weight)
-
-    fit.__doc__ = BaseNeuralNet.fit.__doc__
-
-    @available_if(_stochastic_only)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        return super().partial_fit(X, y, sample_weight)
-
-    partial_fit.__doc__ = NeuralNetRegressorMixin.partial_fit.__doc__
