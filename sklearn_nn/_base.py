@@ -34,7 +34,7 @@ from ._validation import (
     check_is_fitted,
     validate_data,
 )
-from .layers import CSRRows
+from .layers import CSRRows, Dropout
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -123,8 +123,13 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     def _accept_sparse(self):
         return ["csr", "csc"]
 
+    def _rows_from_input(self, X, reset):
+        """X as 2-D rows before validation (image estimators accept 3-D/4-D X)."""
+        return X
+
     # ------------------------------------------------------------- validation
     def _validate_X(self, X, reset, dtype=None):
+        X = self._rows_from_input(X, reset)
         X = validate_data(
             self,
             X,
@@ -144,6 +149,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
 
     def _validate_fit_data(self, X, y, sample_weight, first_pass, incremental, classes):
         dtype = None if first_pass else self._params.dtype
+        X = self._rows_from_input(X, reset=first_pass)
         X, y = validate_data(
             self,
             X,
@@ -220,6 +226,10 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         n_outputs = Y.shape[1]
         random_state = check_random_state(self.random_state)
         layers = self._build_layers(self._input_shape(self.n_features_in_), n_outputs)
+        if self.solver == "lbfgs" and any(
+            isinstance(layer, Dropout) and layer.rate > 0 for layer in layers
+        ):
+            raise ValueError("dropout > 0 needs solver='sgd' or 'adam', not 'lbfgs'.")
         if first_pass:
             network = Network(layers, self._input_shape(self.n_features_in_))
             params = self._initial_params(network, random_state, Y.dtype)
@@ -274,8 +284,6 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 "An L1 penalty (l1 > 0, or l1_ratio > 0) needs solver='sgd' or 'adam' "
                 "(proximal updates); L-BFGS cannot minimise the non-smooth L1 term."
             )
-        if self.solver == "lbfgs" and getattr(self, "dropout", 0) > 0:
-            raise ValueError("dropout > 0 needs solver='sgd' or 'adam', not 'lbfgs'.")
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
 
@@ -482,7 +490,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = bool(self._accept_sparse())
         return tags
 
 

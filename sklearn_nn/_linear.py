@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._base import BaseNeuralNet
-from ._mlp import NeuralNetClassifierMixin
+from ._mixins import NeuralNetClassifierMixin
 from ._validation import Interval, StrOptions
 from .layers import Dense
 

@@ -5,15 +5,20 @@ estimator that takes a list of them stays ``clone``-able, picklable and grid-sea
 At fit time the engine asks each spec for its parameter shapes and buffers, and calls
 its ``forward`` / ``backward``, which run the Numba kernels in ``sklearn_nn._kernels``.
 
-Shapes exclude the batch axis: ``in_shape`` is ``(n_features,)`` for vectors.
+Shapes exclude the batch axis: ``in_shape`` is ``(n_features,)`` for vectors and
+``(height, width, channels)`` for images, which are stored channels-last (NHWC). A layer
+given 2-D input rows ``(n, n_features)`` where it expects images reshapes them (a view).
 """
 
+import math
 from dataclasses import dataclass
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
 from ._kernels.activations import ACTIVATIONS, NEEDS_PREACTIVATION
+from ._kernels.conv2d import conv2d_backward, conv2d_forward
 from ._kernels.dense import (
     csr_dense_backward,
     csr_dense_forward,
@@ -21,8 +26,14 @@ from ._kernels.dense import (
     dense_forward,
 )
 from ._kernels.dropout import dropout_backward, dropout_forward
+from ._kernels.pooling import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
 
-__all__ = ["Dense", "Dropout"]
+__all__ = ["AvgPool2D", "Conv2D", "Dense", "Dropout", "Flatten", "MaxPool2D"]
 
 
 class CSRRows(NamedTuple):
@@ -169,4 +180,372 @@ class Dropout:
         else:
             dropout_backward(
                 buffers["u"][:n], self.rate, d_out, d_x.reshape(d_out.shape)
+            )
+
+
+# ---------------------------------------------------------------------- images
+def _pair(value, name, layer):
+    """``value`` as a (height, width) pair of positive ints."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair
+    ):
+        raise ValueError(
+            f"{layer} {name} must be a positive int or a pair of them, got {value!r}."
+        )
+    return tuple(int(v) for v in pair)
+
+
+def _check_padding(padding, layer):
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{layer} padding must be 'valid' or 'same', got {padding!r}.")
+
+
+def _window_geometry(layer, in_shape, window, strides, padding):
+    """Output (height, width) and the (top, left) padding of a sliding window.
+
+    "valid": windows inside the image only; "same": ``ceil(size / stride)`` windows,
+    padded evenly (the extra cell at the bottom/right), as TensorFlow and Keras do.
+    """
+    if len(in_shape) != 3:
+        raise ValueError(
+            f"{layer!r} expects images of shape (height, width, channels), got "
+            f"samples of shape {tuple(in_shape)}."
+        )
+    out, pads = [], []
+    for size, k, s in zip(in_shape[:2], window, strides, strict=True):
+        if padding == "valid":
+            n_out = (size - k) // s + 1 if size >= k else 0
+            pad = 0
+        else:
+            n_out = -(-size // s)
+            pad = max((n_out - 1) * s + k - size, 0) // 2
+        out.append(n_out)
+        pads.append(pad)
+    if min(out) < 1:
+        raise ValueError(
+            f"{layer!r} cannot slide a {window[0]}x{window[1]} window over images of "
+            f"shape {tuple(in_shape)}: the output would be smaller than 1x1. Use "
+            "padding='same', smaller windows or fewer layers."
+        )
+    return (out[0], out[1]), (pads[0], pads[1])
+
+
+def _as_images(x, n, in_shape):
+    """The first ``n`` samples of x as (n, height, width, channels): a view."""
+    return x.reshape((n,) + tuple(in_shape))
+
+
+@dataclass(frozen=True)
+class Conv2D:
+    """2-D convolution layer ``f(conv(x, W) + b)`` over channels-last images.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int or tuple of (int, int), default=3
+        Height and width of the kernel.
+    strides : int or tuple of (int, int), default=1
+        Step of the kernel along height and width.
+    padding : {"valid", "same"}, default="valid"
+        "valid": no padding, the image shrinks by ``kernel_size - 1``; "same": zero
+        padding so that the output has ``ceil(size / strides)`` pixels.
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"}, \
+            default="relu"
+        Activation applied to the output.
+    use_bias : bool, default=True
+        Whether the layer has a bias per filter.
+
+    Notes
+    -----
+    Weights have shape ``(kernel_h, kernel_w, in_channels, filters)``, as in Keras.
+    """
+
+    filters: int
+    kernel_size: int | tuple = 3
+    strides: int | tuple = 1
+    padding: str = "valid"
+    activation: str = "relu"
+    use_bias: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.filters, Integral) or self.filters < 1:
+            raise ValueError(
+                f"Conv2D filters must be a positive int, got {self.filters!r}."
+            )
+        _pair(self.kernel_size, "kernel_size", "Conv2D")
+        _pair(self.strides, "strides", "Conv2D")
+        _check_padding(self.padding, "Conv2D")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"Conv2D activation must be one of {sorted(ACTIVATIONS)}, "
+                f"got {self.activation!r}."
+            )
+
+    def _geometry(self, in_shape):
+        window = _pair(self.kernel_size, "kernel_size", "Conv2D")
+        strides = _pair(self.strides, "strides", "Conv2D")
+        (out_h, out_w), pads = _window_geometry(
+            self, in_shape, window, strides, self.padding
+        )
+        return window, strides, (out_h, out_w), pads
+
+    def output_shape(self, in_shape):
+        """Shape of one output image for one input image of shape ``in_shape``."""
+        _, _, (out_h, out_w), _ = self._geometry(in_shape)
+        return (out_h, out_w, int(self.filters))
+
+    def param_shapes(self, in_shape):
+        """Shapes of (weights, bias); the bias shape is ``(0,)`` without a bias."""
+        (kernel_h, kernel_w), _, _, _ = self._geometry(in_shape)
+        filters = int(self.filters)
+        weights = (kernel_h, kernel_w, in_shape[2], filters)
+        return weights, ((filters,) if self.use_bias else (0,))
+
+    def fans(self, in_shape):
+        """(fan_in, fan_out) for Glorot initialisation, as Keras counts them."""
+        (kernel_h, kernel_w), _, _, _ = self._geometry(in_shape)
+        area = kernel_h * kernel_w
+        return area * in_shape[2], area * int(self.filters)
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Buffers for up to ``n_rows`` images: im2col scratch, outputs, gradients."""
+        (kernel_h, kernel_w), strides, (out_h, out_w), pads = self._geometry(in_shape)
+        code = ACTIVATIONS[self.activation]
+        a = np.empty((n_rows, out_h, out_w, int(self.filters)), dtype=dtype)
+        buffers = {
+            "code": code,
+            "in_shape": tuple(in_shape),
+            "strides": strides,
+            "pads": pads,
+            "cols": np.empty(
+                (n_rows, out_h, out_w, kernel_h * kernel_w * in_shape[2]), dtype=dtype
+            ),
+            "z": np.empty_like(a) if code in NEEDS_PREACTIVATION else a,
+            "a": a,
+            "d": np.empty_like(a),
+        }
+        if not self.use_bias:
+            buffers["zero_bias"] = np.zeros(int(self.filters), dtype=dtype)
+            buffers["unused_d_b"] = np.empty(int(self.filters), dtype=dtype)
+        return buffers
+
+    def forward(self, x, w, b, buffers, n, training, rng):
+        """Run the layer on ``n`` images; return the output view."""
+        if not self.use_bias:
+            b = buffers["zero_bias"]
+        z, a = buffers["z"][:n], buffers["a"][:n]
+        conv2d_forward(
+            _as_images(x, n, buffers["in_shape"]),
+            w,
+            b,
+            *buffers["strides"],
+            *buffers["pads"],
+            buffers["code"],
+            buffers["cols"][:n],
+            z,
+            a,
+        )
+        return a
+
+    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+        """Gradients from ``buffers["d"][:n]``; ``d_x`` is None for the first layer."""
+        if not self.use_bias:
+            d_b = buffers["unused_d_b"]
+        cols = buffers["cols"][:n]
+        conv2d_backward(
+            w,
+            buffers["z"][:n],
+            buffers["a"][:n],
+            buffers["code"],
+            buffers["d"][:n],
+            *buffers["strides"],
+            *buffers["pads"],
+            cols,
+            d_w,
+            d_b,
+            cols if d_x is None else _as_images(d_x, n, buffers["in_shape"]),
+            d_x is not None,
+        )
+
+
+@dataclass(frozen=True)
+class _Pool2D:
+    pool_size: int | tuple = 2
+    strides: int | tuple | None = None
+    padding: str = "valid"
+
+    def __post_init__(self):
+        name = type(self).__name__
+        _pair(self.pool_size, "pool_size", name)
+        if self.strides is not None:
+            _pair(self.strides, "strides", name)
+        _check_padding(self.padding, name)
+
+    def _geometry(self, in_shape):
+        name = type(self).__name__
+        window = _pair(self.pool_size, "pool_size", name)
+        strides = (
+            window if self.strides is None else _pair(self.strides, "strides", name)
+        )
+        out, pads = _window_geometry(self, in_shape, window, strides, self.padding)
+        return window, strides, out, pads
+
+    def output_shape(self, in_shape):
+        """Shape of one pooled image; channels are kept."""
+        _, _, (out_h, out_w), _ = self._geometry(in_shape)
+        return (out_h, out_w, in_shape[2])
+
+    def param_shapes(self, in_shape):
+        """Pooling has no parameters."""
+        return None
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Buffers for up to ``n_rows`` images: outputs and gradients."""
+        window, strides, (out_h, out_w), pads = self._geometry(in_shape)
+        a = np.empty((n_rows, out_h, out_w, in_shape[2]), dtype=dtype)
+        return {
+            "in_shape": tuple(in_shape),
+            "geometry": window + strides + pads,
+            "a": a,
+            "d": np.empty_like(a),
+        }
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling over ``pool_size`` windows of channels-last images.
+
+    Parameters
+    ----------
+    pool_size : int or tuple of (int, int), default=2
+        Height and width of the window.
+    strides : int or tuple of (int, int), default=None
+        Step of the window; None means ``pool_size`` (windows do not overlap).
+    padding : {"valid", "same"}, default="valid"
+        "valid": windows inside the image only (a remainder row or column is
+        dropped); "same": ``ceil(size / strides)`` windows, padded cells ignored.
+    """
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Buffers: outputs, gradients and the position of each window's max."""
+        buffers = super().allocate(in_shape, n_rows, dtype)
+        buffers["argmax"] = np.empty(buffers["a"].shape, dtype=np.intp)
+        return buffers
+
+    def forward(self, x, w, b, buffers, n, training, rng):
+        """Max of each window for ``n`` images; return the output view."""
+        a = buffers["a"][:n]
+        max_pool2d_forward(
+            _as_images(x, n, buffers["in_shape"]),
+            *buffers["geometry"],
+            a,
+            buffers["argmax"][:n],
+        )
+        return a
+
+    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+        """Route the gradient to each window's max."""
+        if d_x is not None:
+            max_pool2d_backward(
+                buffers["d"][:n],
+                buffers["argmax"][:n],
+                _as_images(d_x, n, buffers["in_shape"]),
+            )
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling over ``pool_size`` windows of channels-last images.
+
+    Parameters
+    ----------
+    pool_size : int or tuple of (int, int), default=2
+        Height and width of the window.
+    strides : int or tuple of (int, int), default=None
+        Step of the window; None means ``pool_size`` (windows do not overlap).
+    padding : {"valid", "same"}, default="valid"
+        "valid": windows inside the image only; "same": ``ceil(size / strides)``
+        windows, each averaging over its real (unpadded) cells only.
+    """
+
+    def forward(self, x, w, b, buffers, n, training, rng):
+        """Mean of each window for ``n`` images; return the output view."""
+        a = buffers["a"][:n]
+        avg_pool2d_forward(
+            _as_images(x, n, buffers["in_shape"]), *buffers["geometry"], a
+        )
+        return a
+
+    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+        """Spread the gradient evenly over each window."""
+        if d_x is not None:
+            avg_pool2d_backward(
+                buffers["d"][:n],
+                *buffers["geometry"],
+                _as_images(d_x, n, buffers["in_shape"]),
+            )
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """Flatten each sample to a vector (a view of the input, no copy)."""
+
+    def output_shape(self, in_shape):
+        """``(prod(in_shape),)``."""
+        return (math.prod(in_shape),)
+
+    def param_shapes(self, in_shape):
+        """Flatten has no parameters."""
+        return None
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """The output gradient buffer (the output itself is a view)."""
+        return {"d": np.empty((n_rows, math.prod(in_shape)), dtype=dtype)}
+
+    def forward(self, x, w, b, buffers, n, training, rng):
+        """The input, reshaped to (n, prod(in_shape))."""
+        return x.reshape(n, -1)
+
+    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+        """Copy the gradient back in the input's shape."""
+        if d_x is not None:
+            d_x.reshape(n, -1)[...] = buffers["d"][:n]
+
+
+@dataclass(frozen=True)
+class ChannelsFirstToLast:
+    """Internal first layer for ``data_format="channels_first"`` rows: transposes
+    each sample from (channels, height, width) to (height, width, channels)."""
+
+    def output_shape(self, in_shape):
+        """(height, width, channels) for an input of shape (channels, height, width)."""
+        if len(in_shape) != 3:
+            raise ValueError(
+                f"channels-first images need shape (channels, height, width), got "
+                f"{tuple(in_shape)}."
+            )
+        channels, height, width = in_shape
+        return (height, width, channels)
+
+    def param_shapes(self, in_shape):
+        """No parameters."""
+        return None
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Output and gradient buffers."""
+        a = np.empty((n_rows,) + self.output_shape(in_shape), dtype=dtype)
+        return {"in_shape": tuple(in_shape), "a": a, "d": np.empty_like(a)}
+
+    def forward(self, x, w, b, buffers, n, training, rng):
+        """Copy the ``n`` samples, transposed to channels-last."""
+        a = buffers["a"][:n]
+        np.copyto(a, _as_images(x, n, buffers["in_shape"]).transpose(0, 2, 3, 1))
+        return a
+
+    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+        """Transpose the gradient back (only needed if this is not the first layer)."""
+        if d_x is not None:
+            np.copyto(
+                _as_images(d_x, n, buffers["in_shape"]),
+                buffers["d"][:n].transpose(0, 3, 1, 2),
             )

@@ -2,7 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_nn import LogisticRegression, MLPClassifier, MLPRegressor
+from sklearn_nn import (
+    CNNClassifier,
+    CNNRegressor,
+    LogisticRegression,
+    MLPClassifier,
+    MLPRegressor,
+)
+from sklearn_nn.layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten
 
 # max_iter is kept small so the suite stays fast, as scikit-learn does for its MLPs
 ESTIMATORS = [
@@ -17,6 +24,19 @@ ESTIMATORS = [
     LogisticRegression(),
     LogisticRegression(solver="adam", l1_ratio=0.5, C=10.0, learning_rate_init=0.05),
     LogisticRegression(solver="sgd", batch_size=32),
+    CNNClassifier(),
+    CNNRegressor(),
+    CNNClassifier(conv_filters=(4,), hidden_layer_sizes=(16,), dropout=0.0),
+    CNNRegressor(solver="lbfgs", conv_filters=(4,), dropout=0.0, max_iter=100),
+    CNNClassifier(
+        layers=[
+            Conv2D(4, 2, padding="same", activation="tanh"),
+            AvgPool2D(padding="same"),
+            Flatten(),
+            Dense(16),
+        ],
+        learning_rate_init=0.01,
+    ),
 ]
 
 # Dropout draws one mask per row: a row repeated twice sees two masks where a row of
@@ -27,9 +47,15 @@ DROPOUT_SAMPLE_WEIGHT_CHECKS = {
 }
 
 
+def _uses_dropout(estimator):
+    if getattr(estimator, "layers", None) is not None:  # `dropout` is then unused
+        return any(isinstance(layer, Dropout) for layer in estimator.layers)
+    return getattr(estimator, "dropout", 0) > 0
+
+
 def expected_failed_checks(estimator):
     """Checks that cannot pass by design, with the reason."""
-    if getattr(estimator, "dropout", 0) > 0:
+    if _uses_dropout(estimator):
         return DROPOUT_SAMPLE_WEIGHT_CHECKS
     return {}
 

@@ -1,0 +1,468 @@
+"""Convolutional networks: ``CNNClassifier`` and ``CNNRegressor``.
+
+X stays ordinary 2-D ``(n_samples, n_features)`` so that scalers, pipelines and
+cross-validation work; ``input_shape`` and ``data_format`` say how a row is an image.
+Only the architecture and the input shape live here; training is the shared engine of
+``_base``, and the classifier/regressor behaviour the mixins of ``_mixins``.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._base import BaseNeuralNet
+from ._docs import _ATTRIBUTES_DOC, _TRAINING_DOC
+from ._kernels.activations import ACTIVATIONS
+from ._mixins import NeuralNetClassifierMixin, NeuralNetRegressorMixin
+from ._mlp import _hidden_sizes
+from ._validation import Interval, StrOptions
+from .layers import (
+    AvgPool2D,
+    ChannelsFirstToLast,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+)
+
+__all__ = ["CNNClassifier", "CNNRegressor"]
+
+_PUBLIC_LAYERS = (Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, Dropout)
+
+_ARCHITECTURE_DOC = """\
+    conv_filters : array-like of int, default=(32, 64)
+        Filters of each convolution block; a block is
+        ``Conv2D(filters, kernel_size, activation)`` then ``MaxPool2D(pool_size)``.
+
+    kernel_size : int or tuple of (int, int), default=3
+        Height and width of every convolution kernel.
+
+    pool_size : int, tuple of (int, int) or None, default=2
+        Window of the max pooling after each convolution; None for no pooling.
+
+    hidden_layer_sizes : array-like of int, default=(128,)
+        Units of the dense layers between the flattened convolution output and the
+        output layer.
+
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"}, \
+default="relu"
+        Activation of the convolution and hidden dense layers.
+
+    padding : {"same", "valid"}, default="same"
+        Padding of the convolutions and poolings. "same" keeps ``ceil(size /
+        stride)`` pixels, so the default architecture fits any image, even 1x1;
+        "valid" (Keras' default) shrinks each convolution's output by
+        ``kernel_size - 1``.
+
+    dropout : float, default=0.5
+        Fraction of each hidden dense layer's units dropped at random in training
+        (inverted dropout); off at predict time. Needs "sgd" or "adam".
+
+    layers : list of layer specs, default=None
+        Another architecture, from ``sklearn_nn.layers`` (``Conv2D``,
+        ``MaxPool2D``, ``AvgPool2D``, ``Flatten``, ``Dense``, ``Dropout``): every
+        layer but the output layer, which is added for the targets (with a
+        ``Flatten`` before it if needed). When given, the parameters above are
+        ignored.
+
+    input_shape : tuple of (int, int) or (int, int, int), default=None
+        Shape of one image, ``(height, width)`` for one channel or ``(height,
+        width, channels)``. None: taken from 3-D ``(n, height, width)`` or 4-D X,
+        or else inferred from n_features: a square single-channel image when
+        n_features is a perfect square, one row of pixels otherwise.
+
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        How a row of X (or the trailing axes of 4-D X) stores an image:
+        ``(height, width, channels)`` as in Keras and PIL, or ``(channels, height,
+        width)`` as CIFAR-10's raw rows."""
+
+_CNN_ATTRIBUTES_DOC = """\
+    input_shape_ : tuple of (int, int, int)
+        The image shape ``(height, width, channels)`` the network was built for."""
+
+
+def _image_shape(value, name):
+    """``value`` as (height, width, channels) of positive ints."""
+    shape = tuple(value)
+    if len(shape) == 2:
+        shape += (1,)
+    if len(shape) != 3 or not all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in shape
+    ):
+        raise ValueError(
+            f"{name} must be (height, width) or (height, width, channels) of "
+            f"positive ints, got {value!r}."
+        )
+    return tuple(int(v) for v in shape)
+
+
+class _CNNMixin:
+    """The CNN architecture and the mapping from rows of X to images."""
+
+    _architecture_constraints = {
+        "conv_filters": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "pool_size": [Interval(Integral, 1, None, closed="left"), "array-like", None],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "padding": [StrOptions({"same", "valid"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "layers": [list, None],
+        "input_shape": ["array-like", None],
+        "data_format": [StrOptions({"channels_last", "channels_first"})],
+    }
+
+    def _accept_sparse(self):
+        # images are dense; im2col over CSR rows would not pay
+        return False
+
+    def _storage_shape(self, image_shape):
+        """A row's shape as stored: (h, w, c), or (c, h, w) for channels_first."""
+        height, width, channels = image_shape
+        if self.data_format == "channels_first":
+            return (channels, height, width)
+        return image_shape
+
+    def _rows_from_input(self, X, reset):
+        # 3-D (n, h, w) and 4-D X are images: flatten each to a row (a view), and
+        # remember (at fit) or check (at predict) their shape
+        if isinstance(X, (list, tuple)):
+            ndim = np.ndim(X)
+        else:  # not np.ndim: array-likes may refuse numpy functions
+            ndim = getattr(X, "ndim", 2)
+        if sp.issparse(X) or ndim not in (3, 4):
+            if reset:
+                self._image_shape_of_X = None
+            return X
+        X = np.asarray(X)
+        if X.ndim == 3:
+            stored = (X.shape[1], X.shape[2], 1)
+            stored = self._storage_shape(stored)
+        else:
+            stored = X.shape[1:]
+        if reset:
+            self._image_shape_of_X = stored
+        elif stored != self._network.in_shapes[0]:
+            raise ValueError(
+                f"X has images of shape {X.shape[1:]}; the model was fitted on rows "
+                f"of shape {self._network.in_shapes[0]} ({self.data_format})."
+            )
+        return X.reshape(X.shape[0], -1)
+
+    def _resolved_image_shape(self, n_features):
+        """(height, width, channels) of one sample, and where it came from."""
+        if self.input_shape is not None:
+            image = _image_shape(self.input_shape, "input_shape")
+            source = f"input_shape={tuple(self.input_shape)!r}"
+        elif getattr(self, "_image_shape_of_X", None) is not None:
+            stored = self._image_shape_of_X
+            if self.data_format == "channels_first":
+                image = (stored[1], stored[2], stored[0])
+            else:
+                image = tuple(stored)
+            source = f"the images of X, of shape {stored}"
+        else:
+            side = math.isqrt(n_features)
+            image = (side, side, 1) if side * side == n_features else (1, n_features, 1)
+            source = f"n_features={n_features}"
+        if math.prod(image) != n_features:
+            raise ValueError(
+                f"{source} means images of shape {image}, which have "
+                f"{math.prod(image)} values, but X has {n_features} features."
+            )
+        return image, source
+
+    def _input_shape(self, n_features):
+        image, _ = self._resolved_image_shape(n_features)
+        return self._storage_shape(image)
+
+    def _build_layers(self, in_shape, n_outputs):
+        image, source = self._resolved_image_shape(math.prod(in_shape))
+        if self.layers is not None:
+            for layer in self.layers:
+                if not isinstance(layer, _PUBLIC_LAYERS):
+                    raise TypeError(
+                        "layers must hold layer specs from sklearn_nn.layers "
+                        f"({', '.join(c.__name__ for c in _PUBLIC_LAYERS)}), got "
+                        f"{layer!r}."
+                    )
+            hidden = list(self.layers)
+        else:
+            hidden = self._default_layers()
+        layers = [ChannelsFirstToLast()] if self.data_format == "channels_first" else []
+        layers += hidden
+        # check the shapes now, naming the layer that fails and the input image
+        shape = tuple(in_shape)
+        for layer in layers:
+            try:
+                shape = layer.output_shape(shape)
+            except ValueError as exc:
+                raise ValueError(
+                    f"The architecture does not fit images of shape {image} (from "
+                    f"{source}): {exc}"
+                ) from None
+        if len(shape) != 1:
+            layers.append(Flatten())
+        layers.append(Dense(n_outputs, "identity"))
+        return layers
+
+    def _default_layers(self):
+        layers = []
+        for filters in _hidden_sizes(self.conv_filters, "conv_filters"):
+            layers.append(
+                Conv2D(int(filters), self.kernel_size, 1, self.padding, self.activation)
+            )
+            if self.pool_size is not None:
+                layers.append(MaxPool2D(self.pool_size, None, self.padding))
+        layers.append(Flatten())
+        for units in _hidden_sizes(self.hidden_layer_sizes):
+            layers.append(Dense(int(units), self.activation))
+            if self.dropout > 0:
+                layers.append(Dropout(float(self.dropout)))
+        return layers
+
+    def _finalize_fit(self):
+        self.input_shape_ = self._resolved_image_shape(self.n_features_in_)[0]
+
+
+class CNNClassifier(NeuralNetClassifierMixin, _CNNMixin, BaseNeuralNet):
+    __doc__ = f"""Convolutional neural network classifier on Numba kernels.
+
+    The classic small image model by default: two blocks of 3x3 convolution (32 then
+    64 filters, relu) and 2x2 max pooling, a dense layer of 128 units with dropout
+    0.5, and a softmax (or logistic) output, trained with Adam. X holds one image
+    per row; ``input_shape`` and ``data_format`` say how.
+
+    Parameters
+    ----------
+{_ARCHITECTURE_DOC}
+
+{_TRAINING_DOC}
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+{_CNN_ATTRIBUTES_DOC}
+
+{_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    CNNRegressor : The regressor with the same architecture.
+    MLPClassifier : A network of dense layers only.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_nn import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNClassifier(input_shape=(8, 8), batch_size=32, max_iter=10,
+    ...                     random_state=0)
+    >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseNeuralNet._parameter_constraints,
+        **_CNNMixin._architecture_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        conv_filters=(32, 64),
+        kernel_size=3,
+        pool_size=2,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        *,
+        padding="same",
+        dropout=0.5,
+        layers=None,
+        input_shape=None,
+        data_format="channels_last",
+        solver="adam",
+        alpha=0.0001,
+        l1=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+    ):
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.padding = padding
+        self.dropout = dropout
+        self.layers = layers
+        self.input_shape = input_shape
+        self.data_format = data_format
+        self.solver = solver
+        self.alpha = alpha
+        self.l1 = l1
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.class_weight = class_weight
+
+
+class CNNRegressor(NeuralNetRegressorMixin, _CNNMixin, BaseNeuralNet):
+    __doc__ = f"""Convolutional neural network regressor on Numba kernels.
+
+    The architecture of ``CNNClassifier`` with a linear output layer; multi-output
+    y is supported.
+
+    Parameters
+    ----------
+{_ARCHITECTURE_DOC}
+
+    loss : {{"squared_error", "poisson"}}, default="squared_error"
+        Half squared error (summed over outputs) with an identity output, or the
+        Poisson deviance / 2 with a log link (predictions are ``exp`` of the output).
+
+{_TRAINING_DOC}
+
+    Attributes
+    ----------
+{_CNN_ATTRIBUTES_DOC}
+
+{_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    CNNClassifier : The classifier with the same architecture.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_nn import CNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 16)).astype(np.float32)
+    >>> y = X.reshape(-1, 4, 4)[:, 1:3, 1:3].sum(axis=(1, 2))  # a 2x2 patch's sum
+    >>> reg = CNNRegressor(conv_filters=(8,), pool_size=None, hidden_layer_sizes=(),
+    ...                    activation="identity", input_shape=(4, 4), random_state=0)
+    >>> reg.fit(X, y).score(X, y) > 0.99
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseNeuralNet._parameter_constraints,
+        **_CNNMixin._architecture_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        conv_filters=(32, 64),
+        kernel_size=3,
+        pool_size=2,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        *,
+        padding="same",
+        dropout=0.5,
+        layers=None,
+        input_shape=None,
+        data_format="channels_last",
+        loss="squared_error",
+        solver="adam",
+        alpha=0.0001,
+        l1=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.padding = padding
+        self.dropout = dropout
+        self.layers = layers
+        self.input_shape = input_shape
+        self.data_format = data_format
+        self.loss = loss
+        self.solver = solver
+        self.alpha = alpha
+        self.l1 = l1
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun

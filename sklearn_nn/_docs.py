@@ -1,0 +1,118 @@
+"""Parameter and attribute docs shared by every network estimator's docstring."""
+
+_TRAINING_DOC = """\
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        The optimizer: L-BFGS-B (full batch, scipy), SGD with momentum, or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty ``alpha / 2 ||W||^2``, divided by the total
+        sample weight of the batch, as in scikit-learn. Biases are not penalised.
+
+    l1 : float, default=0.0
+        Strength of the L1 penalty ``l1 ||W||_1``, with the same normalisation,
+        applied by a proximal step that gives exact zeros. Needs "sgd" or "adam".
+
+    batch_size : int or "auto", default="auto"
+        Mini-batch size of the stochastic solvers; "auto" is ``min(200, n_samples)``.
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the "sgd" learning rate, as in scikit-learn's MLP.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate of "sgd" and "adam".
+
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the validation split, the shuffling and the
+        dropout masks. The same value gives the same model, bit for bit.
+
+    tol : float, default=1e-4
+        Tolerance on the loss or validation-score improvement.
+
+    verbose : bool, default=False
+        Print one line per epoch: loss, validation score, seconds.
+
+    warm_start : bool, default=False
+        Reuse the previous fit's parameters as the starting point.
+
+    momentum : float, default=0.9
+        Momentum of "sgd".
+
+    nesterovs_momentum : bool, default=True
+        Whether "sgd" uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when its score stops
+        improving, and restore the parameters of the best validation score.
+
+    validation_fraction : float, default=0.1
+        Fraction of the data held out for early stopping.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's decay rates for the first and second moment estimates.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping (or, for "adaptive",
+        dividing the learning rate by 5).
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of "lbfgs"."""
+
+_ATTRIBUTES_DOC = """\
+    loss_ : float
+        Loss at the end of training (data loss plus penalty).
+
+    best_loss_ : float or None
+        Lowest training loss seen; None with early stopping.
+
+    loss_curve_ : list of float
+        Loss after each epoch (stochastic solvers).
+
+    validation_scores_ : list of float or None
+        Validation score after each epoch, with early stopping.
+
+    validation_loss_curve_ : list of float
+        Validation loss after each epoch, with early stopping.
+
+    best_validation_score_ : float or None
+        Best validation score, with early stopping.
+
+    t_ : int
+        Number of training samples seen by the stochastic solver.
+
+    coefs_ : list of ndarray
+        Weights of each layer with parameters: ``(n_units_in, n_units_out)`` for
+        dense layers, ``(kernel_h, kernel_w, in_channels, filters)`` for
+        convolutions.
+
+    intercepts_ : list of ndarray
+        Bias vectors, ``intercepts_[i]`` of shape (n_units_out,).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs (or L-BFGS iterations) run.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Output activation: "softmax", "logistic", "identity" or "exp"."""

@@ -1,0 +1,155 @@
+"""2-D convolution (cross-correlation, as in every deep-learning library), NHWC.
+
+Layouts: images are channels-last ``(n, height, width, channels)``; weights are
+``(kernel_h, kernel_w, in_channels, filters)`` (Keras' and TensorFlow's HWIO). With
+these, the convolution is one GEMM: im2col writes each output pixel's receptive field
+as a row of ``cols`` ``(n * out_h * out_w, kernel_h * kernel_w * in_channels)``, and
+``cols @ w.reshape(-1, filters)`` *is* the output activation in NHWC order, so the dense
+kernels' fused bias + activation apply unchanged and no scatter is needed. (Measured on
+the reference CIFAR model here: 4.3 s an epoch channels-last against 16 s
+channels-first, where the GEMM rows must be scattered into NCHW.)
+
+Padding is given as the zero rows/columns added on top and left (``pad_top``,
+``pad_left``); the bottom/right padding follows from the output size. Padded cells are
+zeros in ``cols`` and receive no gradient.
+"""
+
+from ._jit import jit
+from .dense import dense_backward, dense_forward
+
+
+@jit
+def im2col(x, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, cols):
+    """Receptive fields of x, one output pixel per row of ``cols``.
+
+    ``cols[i, oh, ow, (kh*kernel_w + kw)*c_in + c]
+    = x[i, oh*stride_h - pad_top + kh, ow*stride_w - pad_left + kw, c]``, 0 outside x.
+    Shapes: x (n, h, w, c_in); cols (n, out_h, out_w, kernel_h*kernel_w*c_in).
+    """
+    n, height, width, c_in = x.shape
+    out_h, out_w = cols.shape[1], cols.shape[2]
+    span = kernel_w * c_in  # one kernel row: contiguous in x when fully inside
+    for i in range(n):
+        for oh in range(out_h):
+            h0 = oh * stride_h - pad_top
+            for ow in range(out_w):
+                w0 = ow * stride_w - pad_left
+                inside_w = w0 >= 0 and w0 + kernel_w <= width
+                for kh in range(kernel_h):
+                    h = h0 + kh
+                    base = kh * span
+                    if h < 0 or h >= height:
+                        for k in range(span):
+                            cols[i, oh, ow, base + k] = 0
+                    elif inside_w:
+                        for kw in range(kernel_w):
+                            for c in range(c_in):
+                                cols[i, oh, ow, base + kw * c_in + c] = x[
+                                    i, h, w0 + kw, c
+                                ]
+                    else:
+                        for kw in range(kernel_w):
+                            w = w0 + kw
+                            if w < 0 or w >= width:
+                                for c in range(c_in):
+                                    cols[i, oh, ow, base + kw * c_in + c] = 0
+                            else:
+                                for c in range(c_in):
+                                    cols[i, oh, ow, base + kw * c_in + c] = x[
+                                        i, h, w, c
+                                    ]
+
+
+@jit
+def col2im(d_cols, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, d_x):
+    """Adjoint of ``im2col``: ``d_x`` = sum of each ``d_cols`` entry at its x position.
+
+    Shapes: d_cols (n, out_h, out_w, kernel_h*kernel_w*c_in); d_x (n, h, w, c_in),
+    overwritten. Entries of padded cells are dropped.
+    """
+    n, height, width, c_in = d_x.shape
+    out_h, out_w = d_cols.shape[1], d_cols.shape[2]
+    span = kernel_w * c_in
+    d_x[...] = 0
+    for i in range(n):
+        for oh in range(out_h):
+            h0 = oh * stride_h - pad_top
+            for ow in range(out_w):
+                w0 = ow * stride_w - pad_left
+                for kh in range(kernel_h):
+                    h = h0 + kh
+                    if h < 0 or h >= height:
+                        continue
+                    base = kh * span
+                    for kw in range(kernel_w):
+                        w = w0 + kw
+                        if w < 0 or w >= width:
+                            continue
+                        for c in range(c_in):
+                            d_x[i, h, w, c] += d_cols[i, oh, ow, base + kw * c_in + c]
+
+
+@jit
+def conv2d_forward(x, w, b, stride_h, stride_w, pad_top, pad_left, code, cols, z, a):
+    """Forward pass ``z = conv(x, w) + b``, ``a = f(z)`` (activation ``code``).
+
+    Shapes: x (n, h, w, c_in); w (kernel_h, kernel_w, c_in, filters); b (filters,);
+    cols (n, out_h, out_w, kernel_h*kernel_w*c_in), the im2col scratch, kept for the
+    backward pass; z and a (n, out_h, out_w, filters), C-contiguous. ``a`` may be
+    ``z`` as in ``dense_forward``.
+    """
+    kernel_h, kernel_w, c_in, filters = w.shape
+    im2col(x, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, cols)
+    n_pixels = z.shape[0] * z.shape[1] * z.shape[2]
+    dense_forward(
+        cols.reshape(n_pixels, kernel_h * kernel_w * c_in),
+        w.reshape(kernel_h * kernel_w * c_in, filters),
+        b,
+        code,
+        z.reshape(n_pixels, filters),
+        a.reshape(n_pixels, filters),
+    )
+
+
+@jit
+def conv2d_backward(
+    w,
+    z,
+    a,
+    code,
+    d_a,
+    stride_h,
+    stride_w,
+    pad_top,
+    pad_left,
+    cols,
+    d_w,
+    d_b,
+    d_x,
+    want_d_x,
+):
+    """Backward pass: gradients for weights, bias and (if ``want_d_x``) the input.
+
+    ``cols`` must hold the forward pass's im2col of x; it is overwritten with the
+    gradient w.r.t. cols when ``want_d_x`` (d_w is computed from it first). ``d_a``
+    (n, out_h, out_w, filters) is overwritten with the gradient w.r.t. z. Writes d_w
+    (kernel_h, kernel_w, c_in, filters), d_b (filters,), d_x (n, h, w, c_in).
+    """
+    kernel_h, kernel_w, c_in, filters = w.shape
+    n_pixels = z.shape[0] * z.shape[1] * z.shape[2]
+    k = kernel_h * kernel_w * c_in
+    cols2 = cols.reshape(n_pixels, k)
+    dense_backward(
+        cols2,
+        w.reshape(k, filters),
+        z.reshape(n_pixels, filters),
+        a.reshape(n_pixels, filters),
+        code,
+        d_a.reshape(n_pixels, filters),
+        d_w.reshape(k, filters),
+        d_b,
+        cols2,
+        want_d_x,
+    )
+    if want_d_x:
+        col2im(cols, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, d_x)

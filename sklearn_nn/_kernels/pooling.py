@@ -1,0 +1,109 @@
+"""2-D max and average pooling over NHWC images, forward and backward.
+
+A window of ``pool_h x pool_w`` cells moves by ``stride_h, stride_w``; with padding
+(``pad_top``, ``pad_left`` cells before the image) the padded cells take no part: max
+pooling ignores them and average pooling divides by the count of real cells (as
+TensorFlow's "same" pooling does). Layer specs choose paddings with at least one real
+cell in every window.
+"""
+
+from ._jit import jit
+
+
+@jit
+def max_pool2d_forward(
+    x, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left, out, argmax
+):
+    """``out[i, oh, ow, c]`` = max of x over the window; ``argmax`` its flat h*w + w.
+
+    Shapes: x (n, h, w, c); out and argmax (n, out_h, out_w, c). A NaN in a window
+    wins, so it reaches the loss.
+    """
+    n, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for i in range(n):
+        for oh in range(out_h):
+            h_start = max(oh * stride_h - pad_top, 0)
+            h_stop = min(oh * stride_h - pad_top + pool_h, height)
+            for ow in range(out_w):
+                w_start = max(ow * stride_w - pad_left, 0)
+                w_stop = min(ow * stride_w - pad_left + pool_w, width)
+                for c in range(channels):
+                    out[i, oh, ow, c] = x[i, h_start, w_start, c]
+                    argmax[i, oh, ow, c] = h_start * width + w_start
+                for h in range(h_start, h_stop):
+                    for w in range(w_start, w_stop):
+                        for c in range(channels):
+                            value = x[i, h, w, c]
+                            # a NaN wins and stays, so it reaches the loss
+                            if value > out[i, oh, ow, c] or value != value:
+                                out[i, oh, ow, c] = value
+                                argmax[i, oh, ow, c] = h * width + w
+
+
+@jit
+def max_pool2d_backward(d_out, argmax, d_x):
+    """Route each ``d_out`` entry to its window's max: ``d_x`` (n, h, w, c),
+    overwritten; ``d_out`` and ``argmax`` (n, out_h, out_w, c)."""
+    n, out_h, out_w, channels = d_out.shape
+    width = d_x.shape[2]
+    d_x[...] = 0
+    for i in range(n):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for c in range(channels):
+                    flat = argmax[i, oh, ow, c]
+                    d_x[i, flat // width, flat % width, c] += d_out[i, oh, ow, c]
+
+
+@jit
+def avg_pool2d_forward(x, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left, out):
+    """``out[i, oh, ow, c]`` = mean of x over the window's real cells.
+
+    Shapes: x (n, h, w, c); out (n, out_h, out_w, c).
+    """
+    n, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for i in range(n):
+        for oh in range(out_h):
+            h_start = max(oh * stride_h - pad_top, 0)
+            h_stop = min(oh * stride_h - pad_top + pool_h, height)
+            for ow in range(out_w):
+                w_start = max(ow * stride_w - pad_left, 0)
+                w_stop = min(ow * stride_w - pad_left + pool_w, width)
+                scale = x.dtype.type(1.0 / ((h_stop - h_start) * (w_stop - w_start)))
+                for c in range(channels):
+                    out[i, oh, ow, c] = 0
+                for h in range(h_start, h_stop):
+                    for w in range(w_start, w_stop):
+                        for c in range(channels):
+                            out[i, oh, ow, c] += x[i, h, w, c]
+                for c in range(channels):
+                    out[i, oh, ow, c] *= scale
+
+
+@jit
+def avg_pool2d_backward(
+    d_out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left, d_x
+):
+    """Spread each ``d_out`` entry evenly over its window's real cells.
+
+    Shapes: d_out (n, out_h, out_w, c); d_x (n, h, w, c), overwritten.
+    """
+    n, out_h, out_w, channels = d_out.shape
+    height, width = d_x.shape[1], d_x.shape[2]
+    d_x[...] = 0
+    for i in range(n):
+        for oh in range(out_h):
+            h_start = max(oh * stride_h - pad_top, 0)
+            h_stop = min(oh * stride_h - pad_top + pool_h, height)
+            for ow in range(out_w):
+                w_start = max(ow * stride_w - pad_left, 0)
+                w_stop = min(ow * stride_w - pad_left + pool_w, width)
+                scale = d_out.dtype.type(
+                    1.0 / ((h_stop - h_start) * (w_stop - w_start))
+                )
+                for h in range(h_start, h_stop):
+                    for w in range(w_start, w_stop):
+                        for c in range(channels):
+                            d_x[i, h, w, c] += d_out[i, oh, ow, c] * scale

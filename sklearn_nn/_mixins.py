@@ -1,0 +1,270 @@
+"""Classifier and regressor behaviour shared by every network estimator.
+
+Target encoding, the loss to train with, predictions and ``partial_fit``: what makes a
+network a scikit-learn classifier or regressor, whatever its architecture.
+"""
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import column_or_1d
+
+from ._validation import _fit_context
+
+__all__ = ["NeuralNetClassifierMixin", "NeuralNetRegressorMixin"]
+
+
+class NeuralNetClassifierMixin(ClassifierMixin):
+    """Targets, probabilities and decisions of a network classifier.
+
+    Shared by every classifier of the package; needs ``class_weight``.
+    """
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        y_type = type_of_target(y)
+        multilabel = y_type.startswith("multilabel")
+        if not multilabel and y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if first_pass:
+            binarizer = LabelBinarizer()
+            if incremental:
+                if classes is None:
+                    raise ValueError(
+                        "classes must be passed on the first call to partial_fit."
+                    )
+                binarizer.fit(y if multilabel else np.asarray(classes))
+            else:
+                binarizer.fit(y)
+            if not multilabel and len(binarizer.classes_) < 2:
+                raise ValueError(
+                    "Classifier can't train when only one class is present: got "
+                    f"the single class {binarizer.classes_[0]!r}."
+                )
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
+        else:
+            labels = unique_labels(y)
+            if (
+                incremental
+                and classes is not None
+                and not np.array_equal(np.unique(classes), self.classes_)
+            ):
+                raise ValueError(
+                    f"classes={classes!r} differs from the classes of the first "
+                    f"partial_fit call, {self.classes_!r}."
+                )
+            if self.warm_start and not incremental:
+                if set(labels) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes "
+                        f"as in the previous call to fit. Previously got "
+                        f"{self.classes_}, `y` has {labels}"
+                    )
+            elif len(np.setdiff1d(labels, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {labels}."
+                )
+        Y = self._label_binarizer.transform(y)
+        return Y, self._class_sample_weight(y, multilabel, incremental)
+
+    def _class_sample_weight(self, y, multilabel, incremental):
+        if self.class_weight is None:
+            return None
+        if multilabel:
+            raise ValueError("class_weight is not supported for multilabel y.")
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the class "
+                "frequencies of one batch are not those of the data. Pass a dict."
+            )
+        return compute_sample_weight(self.class_weight, y)
+
+    def _multiclass(self):
+        return self._label_binarizer.y_type_ == "multiclass"
+
+    def _loss_name(self, n_outputs):
+        return "softmax_log_loss" if self._multiclass() else "sigmoid_log_loss"
+
+    def _stratify_validation(self, Y):
+        return self._label_binarizer.y_type_ != "multilabel-indicator"
+
+    def _decode(self, outputs):
+        if self._multiclass():
+            return self.classes_[np.argmax(outputs, axis=1)]
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return (outputs > 0).astype(int)
+        return self.classes_[(outputs[:, 0] > 0).astype(int)]
+
+    def _score_outputs(self, outputs, y, sample_weight):
+        return accuracy_score(y, self._decode(outputs), sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict class labels (or label indicators for multilabel y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        return self._decode(self._raw_outputs(X))
+
+    def decision_function(self, X):
+        """Raw scores (logits) of the output layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Logit of the positive class for binary y (shape (n_samples,), as
+            ``roc_curve`` expects), per-class logits otherwise.
+        """
+        outputs = self._raw_outputs(X)
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in ``classes_`` order; for multilabel y, each label's
+            probability, strictly inside (0, 1).
+        """
+        outputs = self._raw_outputs(X)
+        if self._multiclass():
+            outputs = outputs - outputs.max(axis=1, keepdims=True)
+            np.exp(outputs, out=outputs)
+            outputs /= outputs.sum(axis=1, keepdims=True)
+            return outputs
+        proba = expit(outputs)
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            eps = np.finfo(proba.dtype).eps
+            return np.clip(proba, eps, 1 - eps, out=proba)
+        return np.hstack([1 - proba, proba])
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in ``classes_`` order.
+        """
+        # log of predict_proba, as scikit-learn's MLP: consistent with it everywhere
+        return np.log(self.predict_proba(X))
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes, needed on the first call only.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class NeuralNetRegressorMixin(RegressorMixin):
+    """Targets and predictions of a network regressor; needs ``loss``."""
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.loss == "poisson" and np.any(Y < 0):
+            raise ValueError("loss='poisson' needs non-negative y.")
+        if not first_pass and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs, the fitted model {self.n_outputs_}."
+            )
+        return Y, None
+
+    def _loss_name(self, n_outputs):
+        return self.loss
+
+    def _predict_outputs(self, outputs):
+        if self.loss == "poisson":
+            outputs = np.exp(outputs)
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
+
+    def _score_outputs(self, outputs, y, sample_weight):
+        return r2_score(y, self._predict_outputs(outputs), sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict the targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        return self._predict_outputs(self._raw_outputs(X))
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
