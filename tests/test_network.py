@@ -5,7 +5,16 @@ import pytest
 
 from sklearn_nn._network import Network
 from sklearn_nn._training import Trainer
-from sklearn_nn.layers import CSRRows, Dense
+from sklearn_nn.layers import (
+    AvgPool2D,
+    ChannelsFirstToLast,
+    Conv2D,
+    CSRRows,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+)
 
 
 def _central_differences(f, x, h=1e-6):
@@ -90,3 +99,61 @@ def test_network_flat_buffer_layout_weights_first():
     assert network.n_penalized == 3 * 5 + 5 * 2
     assert w1.base is flat and b2.base is flat
     assert w1.ravel()[0] == 0 and w2.ravel()[0] == 15 and b1[0] == 25 and b2[-1] == 31
+
+
+CNN_CASES = {
+    "conv-maxpool-dense": [
+        Conv2D(3, 3, padding="same", activation="tanh"),
+        MaxPool2D(2, padding="same"),
+        Conv2D(2, (2, 3), strides=(1, 2), activation="gelu"),
+        Flatten(),
+        Dense(4, "tanh"),
+    ],
+    "channels-first-avgpool": [
+        ChannelsFirstToLast(),
+        Conv2D(3, 2, strides=2, padding="same", activation="logistic"),
+        AvgPool2D(2, strides=1),
+        Flatten(),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CNN_CASES))
+def test_cnn_gradient_matches_finite_differences(name):
+    # every image layer composed, the input gradient of inner layers included
+    rng = np.random.default_rng(0)
+    n, in_shape = 4, (5, 6, 2)
+    X = rng.standard_normal((n, int(np.prod(in_shape))))
+    Y = np.eye(3)[rng.integers(0, 3, n)]
+    layers = CNN_CASES[name] + [Dense(3, "identity")]
+    if isinstance(layers[0], ChannelsFirstToLast):
+        in_shape = (in_shape[2], in_shape[0], in_shape[1])
+    network = Network(layers, in_shape)
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    trainer = Trainer(network, params, "softmax_log_loss", X, Y, None, 0.1, 0.0, n)
+    x0 = params.copy()
+    _, grad = trainer.objective(x0)
+    expected = _central_differences(lambda p: trainer.objective(p), x0)
+    np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_cnn_dropout_on_images_routes_gradient_through_kept_units():
+    # training-mode step on conv activations: dropped units get zero gradient
+    rng = np.random.default_rng(0)
+    in_shape = (4, 4, 1)
+    X = rng.standard_normal((3, 16))
+    network = Network(
+        [Conv2D(2, 3, padding="same"), Dropout(0.5), Flatten(), Dense(2, "identity")],
+        in_shape,
+    )
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    views = network.views(params)
+    buffers = network.allocate(3, np.float64)
+    network.forward(views, X, buffers, 3, True, np.random.default_rng(1))
+    buffers[-1]["d"][:3] = 1.0
+    grads = np.zeros_like(params)
+    network.backward(views, network.views(grads), X, buffers, 3)
+    kept = buffers[1]["u"][:3] >= 0.5
+    dropped_d = buffers[0]["d"][:3].reshape(kept.shape)[~kept]
+    assert kept.any() and (~kept).any()
+    assert np.all(dropped_d == 0)

@@ -1,0 +1,199 @@
+"""Behaviour of CNNClassifier / CNNRegressor: accuracy, input shapes, layers."""
+
+import pickle
+import time
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_nn import CNNClassifier, CNNRegressor
+from sklearn_nn.layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D
+
+# a small network: these tests check behaviour, not accuracy
+SMALL = dict(conv_filters=(4,), hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _no_convergence_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _images(n=40, shape=(6, 5, 2), seed=0):
+    """Random channels-last images and a label that depends on one channel."""
+    rng = np.random.default_rng(seed)
+    images = rng.standard_normal((n,) + shape)
+    y = (images[..., 0].mean(axis=(1, 2)) > 0).astype(int)
+    return images, y
+
+
+def test_cnn_digits_cross_validation_accuracy():
+    X, y = load_digits(return_X_y=True)
+    pipe = make_pipeline(
+        StandardScaler(),
+        CNNClassifier(input_shape=(8, 8), batch_size=32, max_iter=30, random_state=0),
+    )
+    start = time.perf_counter()
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    scores = cross_val_score(pipe, X, y, cv=cv)
+    seconds = time.perf_counter() - start
+    print(f"digits 5-fold CV accuracy {scores.mean():.4f} in {seconds:.1f} s")
+    assert scores.mean() >= 0.98
+
+
+def test_3d_and_4d_input_equal_2d_rows_with_input_shape():
+    images, y = _images()
+    rows = images.reshape(len(images), -1)
+    ref = CNNClassifier(input_shape=(6, 5, 2), **SMALL).fit(rows, y)
+    from_4d = CNNClassifier(**SMALL).fit(images, y)
+    assert from_4d.input_shape_ == ref.input_shape_ == (6, 5, 2)
+    assert_array_equal(from_4d.predict_proba(images), ref.predict_proba(rows))
+    assert_array_equal(from_4d.predict_proba(rows), ref.predict_proba(rows))
+    one_channel = images[..., 0]
+    from_3d = CNNClassifier(**SMALL).fit(one_channel, y)
+    ref_3d = CNNClassifier(input_shape=(6, 5), **SMALL).fit(
+        one_channel.reshape(40, -1), y
+    )
+    assert from_3d.input_shape_ == (6, 5, 1)
+    assert_array_equal(
+        from_3d.decision_function(one_channel),
+        ref_3d.decision_function(one_channel.reshape(40, -1)),
+    )
+
+
+def test_channels_first_rows_give_the_channels_last_model():
+    images, y = _images()
+    last = images.reshape(len(images), -1)
+    first = images.transpose(0, 3, 1, 2).reshape(len(images), -1)
+    ref = CNNClassifier(input_shape=(6, 5, 2), **SMALL).fit(last, y)
+    clf = CNNClassifier(input_shape=(6, 5, 2), data_format="channels_first", **SMALL)
+    clf.fit(first, y)
+    assert clf.input_shape_ == (6, 5, 2)
+    assert_array_equal(clf.predict_proba(first), ref.predict_proba(last))
+    # 4-D channels-first X: shape (n, channels, height, width)
+    clf4 = CNNClassifier(data_format="channels_first", **SMALL)
+    clf4.fit(images.transpose(0, 3, 1, 2), y)
+    assert clf4.input_shape_ == (6, 5, 2)
+    assert_array_equal(clf4.predict_proba(first), ref.predict_proba(last))
+
+
+@pytest.mark.parametrize(
+    "n_features, expected", [(1, (1, 1, 1)), (16, (4, 4, 1)), (7, (1, 7, 1))]
+)
+def test_inferred_input_shape_fits_any_number_of_features(n_features, expected):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, n_features))
+    y = np.arange(20) % 2
+    clf = CNNClassifier(**SMALL).fit(X, y)
+    assert clf.input_shape_ == expected
+    assert clf.predict(X).shape == (20,)
+
+
+def test_input_shape_mismatch_names_both_shapes():
+    X, y = np.zeros((10, 30)), np.arange(10) % 2
+    with pytest.raises(ValueError, match=r"\(5, 5, 1\).*25 values.*30 features"):
+        CNNClassifier(input_shape=(5, 5), **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="input_shape must be"):
+        CNNClassifier(input_shape=(5, 0, 6), **SMALL).fit(X, y)
+
+
+def test_architecture_too_deep_for_the_image_names_the_shapes():
+    X, y = np.zeros((10, 36)), np.arange(10) % 2
+    clf = CNNClassifier(conv_filters=(4, 4, 4), padding="valid", input_shape=(6, 6))
+    with pytest.raises(ValueError, match=r"images of shape \(6, 6, 1\).*smaller than"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_predict_rejects_images_of_another_shape():
+    images, y = _images()
+    clf = CNNClassifier(**SMALL).fit(images, y)
+    with pytest.raises(ValueError, match=r"images of shape \(5, 6, 2\)"):
+        clf.predict(images.transpose(0, 2, 1, 3))
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(np.zeros((3, 7)))
+
+
+def test_layers_parameter_is_used_cloned_and_grid_searchable():
+    images, y = _images()
+    layers = [Conv2D(3, 2, padding="same"), AvgPool2D(), Flatten(), Dense(5)]
+    clf = CNNClassifier(layers=layers, max_iter=3, random_state=0).fit(images, y)
+    # the output layer (and nothing else) is appended for the targets
+    assert [c.shape for c in clf.coefs_] == [(2, 2, 2, 3), (18, 5), (5, 1)]
+    cloned = clone(clf)
+    assert cloned.layers == layers and cloned.layers is not layers
+    grid = GridSearchCV(
+        CNNClassifier(input_shape=(6, 5, 2), max_iter=2, random_state=0),
+        {"layers": [layers, [Conv2D(2, 3, padding="same"), MaxPool2D(), Dropout(0.2)]]},
+        cv=2,
+    ).fit(images.reshape(40, -1), y)
+    assert grid.best_params_["layers"] in grid.param_grid["layers"]
+    assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
+
+
+def test_layers_rejects_what_is_not_a_layer_spec():
+    images, y = _images()
+    with pytest.raises(TypeError, match="layer specs"):
+        CNNClassifier(layers=[Conv2D(2), "relu"]).fit(images, y)
+    with pytest.raises(ValueError, match="kernel_size"):
+        Conv2D(2, kernel_size=(3, 0))
+    with pytest.raises(ValueError, match="padding"):
+        MaxPool2D(padding="full")
+
+
+def test_same_random_state_gives_bit_identical_model_with_dropout():
+    images, y = _images()
+    a = CNNClassifier(dropout=0.5, **SMALL).fit(images, y)
+    b = CNNClassifier(dropout=0.5, **SMALL).fit(images, y)
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+        assert_array_equal(wa, wb)
+    c = CNNClassifier(dropout=0.5, **{**SMALL, "random_state": 1}).fit(images, y)
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+
+
+def test_float32_images_train_in_float32_and_pickle():
+    images, y = _images()
+    clf = CNNClassifier(**SMALL).fit(images.astype(np.float32), y)
+    assert all(w.dtype == np.float32 for w in clf.coefs_)
+    assert clf.predict_proba(images.astype(np.float32)).dtype == np.float32
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(images), clf.predict_proba(images))
+
+
+def test_cnn_regressor_learns_a_convolution():
+    # y is a fixed 3x3 filter applied at the image's centre: a linear conv net fits it
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 25))
+    kernel = rng.standard_normal((3, 3))
+    y = np.einsum("nij,ij->n", X.reshape(-1, 5, 5)[:, 1:4, 1:4], kernel)
+    reg = CNNRegressor(
+        conv_filters=(4,),
+        pool_size=None,
+        hidden_layer_sizes=(),
+        activation="identity",
+        padding="valid",
+        solver="lbfgs",
+        dropout=0.0,
+        random_state=0,
+    ).fit(X, y)
+    assert reg.score(X, y) > 0.999
+
+
+def test_partial_fit_streams_batches():
+    images, y = _images(n=60)
+    clf = CNNClassifier(**SMALL)
+    for start in range(0, 60, 20):
+        clf.partial_fit(
+            images[start : start + 20], y[start : start + 20], classes=[0, 1]
+        )
+    assert clf.n_iter_ == 1 and clf.t_ == 60
+    assert_array_equal(clf.classes_, [0, 1])
