@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state, shuffle
 from ._kernels.losses import LOSSES
 from ._network import Network
 from ._optimizers import make_optimizer
+from ._threads import blas_limit, kernel_threads
 from ._training import Trainer, predict_outputs
 from ._validation import (
     Interval,
@@ -245,21 +246,26 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             state = _FitState.from_estimator(self, keep_optimizer=incremental)
         loss = self._loss_name(n_outputs)
 
-        if self.solver == "lbfgs":
-            state = self._fit_lbfgs(network, params, loss, X, Y, sample_weight, state)
-        else:
-            state = self._fit_stochastic(
-                network,
-                params,
-                loss,
-                X,
-                Y,
-                y_raw=y,
-                sample_weight=sample_weight,
-                state=state,
-                incremental=incremental,
-                random_state=random_state,
-            )
+        n_threads = kernel_threads()
+        with blas_limit(network, n_threads):
+            if self.solver == "lbfgs":
+                state = self._fit_lbfgs(
+                    network, params, loss, X, Y, sample_weight, state, n_threads
+                )
+            else:
+                state = self._fit_stochastic(
+                    network,
+                    params,
+                    loss,
+                    X,
+                    Y,
+                    y_raw=y,
+                    sample_weight=sample_weight,
+                    state=state,
+                    incremental=incremental,
+                    random_state=random_state,
+                    n_threads=n_threads,
+                )
         if not np.all(np.isfinite(params)):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
@@ -317,11 +323,20 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _fit_lbfgs(self, network, params, loss, X, Y, sample_weight, state):
+    def _fit_lbfgs(self, network, params, loss, X, Y, sample_weight, state, n_threads):
         n_samples = Y.shape[0]
         alpha, _ = self._regularization()
         trainer = Trainer(
-            network, params, loss, X, Y, sample_weight, alpha, 0.0, n_samples
+            network,
+            params,
+            loss,
+            X,
+            Y,
+            sample_weight,
+            alpha,
+            0.0,
+            n_samples,
+            n_threads=n_threads,
         )
         best = {"value": np.inf, "x": params.astype(np.float64)}
 
@@ -370,6 +385,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         state,
         incremental,
         random_state,
+        n_threads,
     ):
         n_total = Y.shape[0]
         train_idx = np.arange(n_total)
@@ -405,6 +421,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             l1,
             batch_size,
             dropout_rng,
+            n_threads,
         )
         if state.optimizer is None:
             state.optimizer = make_optimizer(self, network.n_params, params.dtype)
@@ -431,7 +448,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 state.loss_curve_.append(epoch_loss)
                 message = f"Iteration {state.n_iter_}, loss = {epoch_loss:.8f}"
                 if val_idx is not None:
-                    outputs = predict_outputs(network, params, X, val_idx)
+                    outputs = predict_outputs(network, params, X, val_idx, n_threads)
                     score = self._score_outputs(
                         outputs,
                         y_raw[val_idx],

@@ -48,6 +48,17 @@ class Network:
                 self._slices[i].append((offset, b_shape))
                 offset += size
         self.n_params = offset
+        # a layer needs its input gradient only if some layer below it has parameters
+        # (e.g. not the first convolution after the channels-first transpose)
+        self._wants_d_x = [
+            any(self._slices[j] is not None for j in range(i))
+            for i in range(len(self.layers))
+        ]
+
+    @property
+    def splits_batch(self):
+        """Whether some layer runs its batch in parts on threads."""
+        return any(getattr(layer, "splits_batch", False) for layer in self.layers)
 
     @property
     def param_layers(self):
@@ -86,12 +97,16 @@ class Network:
                 b[...] = random_state.uniform(-bound, bound, b.shape)
         return flat
 
-    def allocate(self, n_rows, dtype):
-        """Per-layer buffers (activations, their gradients) for ``n_rows`` samples."""
-        return [
+    def allocate(self, n_rows, dtype, n_threads=1):
+        """Per-layer buffers (activations, their gradients) for ``n_rows`` samples,
+        and the number of threads the layers may split their loop kernels over."""
+        buffers = [
             layer.allocate(shape, n_rows, dtype)
             for layer, shape in zip(self.layers, self.in_shapes, strict=True)
         ]
+        for buf in buffers:
+            buf["threads"] = n_threads
+        return buffers
 
     def forward(self, views, x, buffers, n, training=False, rng=None):
         """Outputs of the last layer (its raw scores z) for ``n`` samples of ``x``."""
@@ -106,13 +121,13 @@ class Network:
 
         ``x`` is the network's input; each layer reads its own input as the previous
         layer's output buffer, and writes its input gradient into the previous
-        layer's ``"d"`` buffer.
+        layer's ``"d"`` buffer, unless no layer below has parameters (``d_x`` None).
         """
         inputs = [x] + [buf["out"] for buf in buffers[:-1]]
         for i in range(len(self.layers) - 1, -1, -1):
             w, b = views[i]
             d_w, d_b = grad_views[i]
-            d_x = buffers[i - 1]["d"][:n] if i > 0 else None
+            d_x = buffers[i - 1]["d"][:n] if self._wants_d_x[i] else None
             self.layers[i].backward(inputs[i], w, b, buffers[i], n, d_w, d_b, d_x)
 
 

@@ -12,13 +12,16 @@ import numpy as np
 from ._kernels.losses import LOSSES
 from ._kernels.optim import add_penalty_gradient, penalty_value
 from ._network import take_rows
+from ._threads import blas_limit, kernel_threads
 from .layers import CSRRows
 
-#: rows per chunk when predicting, to bound the memory of the activations
+#: most rows per chunk when predicting
 PREDICT_CHUNK = 4096
+#: bytes of layer buffers per predict chunk (image layers need ~0.5 MB per row)
+PREDICT_BUFFER_BYTES = 64 * 2**20
 
 
-def predict_outputs(network, params, X, rows=None):
+def predict_outputs(network, params, X, rows=None, n_threads=None):
     """Raw outputs (logits, or the regression output before its link) for X.
 
     Parameters
@@ -28,14 +31,25 @@ def predict_outputs(network, params, X, rows=None):
     X : ndarray of shape (n_samples, ...) or CSRRows
     rows : ndarray of int, default=None
         Only these rows of X (all rows if None).
+    n_threads : int, default=None
+        Threads for the image layers (None: ``kernel_threads()``, and BLAS limited
+        to one thread meanwhile; an int means the caller set that up).
     """
+    if n_threads is None:
+        n_threads = kernel_threads()
+        with blas_limit(network, n_threads):
+            return predict_outputs(network, params, X, rows, n_threads)
     views = network.views(params)
     if rows is None:
         n_total = len(X.indptr) - 1 if isinstance(X, CSRRows) else X.shape[0]
         rows = np.arange(n_total)
     n_total = rows.shape[0]
-    chunk = max(1, min(PREDICT_CHUNK, n_total))
-    buffers = network.allocate(chunk, params.dtype)
+    one_row = network.allocate(1, params.dtype)
+    row_bytes = sum(
+        v.nbytes for buf in one_row for v in buf.values() if hasattr(v, "nbytes")
+    )
+    chunk = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER_BYTES // row_bytes, n_total))
+    buffers = network.allocate(chunk, params.dtype, n_threads)
     x_buf = (
         None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
     )
@@ -67,6 +81,8 @@ class Trainer:
         The largest batch; buffers are sized for it.
     dropout_rng : numpy.random.Generator or None
         Source of the dropout masks.
+    n_threads : int, default=1
+        Threads for the image layers (see ``sklearn_nn._threads``).
     """
 
     def __init__(
@@ -81,6 +97,7 @@ class Trainer:
         l1,
         batch_size,
         dropout_rng=None,
+        n_threads=1,
     ):
         dtype = params.dtype
         self.network = network
@@ -92,7 +109,7 @@ class Trainer:
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.alpha, self.l1 = alpha, l1
         self.dropout_rng = dropout_rng
-        self.buffers = network.allocate(batch_size, dtype)
+        self.buffers = network.allocate(batch_size, dtype, n_threads)
         self.sw_buf = np.ones(batch_size, dtype)
         self.y_buf = np.empty((batch_size, Y.shape[1]), dtype)
         # mini-batch copies of X; the full-batch objective (L-BFGS) reads X directly

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels.activations import ACTIVATIONS, NEEDS_PREACTIVATION
-from ._kernels.conv2d import conv2d_backward, conv2d_forward
+from ._kernels.conv2d import col2im, conv2d_backward, conv2d_forward, im2col
 from ._kernels.dense import (
     csr_dense_backward,
     csr_dense_forward,
@@ -32,6 +32,7 @@ from ._kernels.pooling import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
+from ._threads import BATCH_PARTS, part_bounds, run_parts
 
 __all__ = ["AvgPool2D", "Conv2D", "Dense", "Dropout", "Flatten", "MaxPool2D"]
 
@@ -174,6 +175,8 @@ class Dropout:
 
     def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
         """Route the gradient through the kept units."""
+        if d_x is None:  # no parameters below: nothing needs this gradient
+            return
         d_out = buffers["d"][:n]
         if self.rate == 0:
             d_x.reshape(d_out.shape)[...] = d_out
@@ -262,6 +265,9 @@ class Conv2D:
     Weights have shape ``(kernel_h, kernel_w, in_channels, filters)``, as in Keras.
     """
 
+    #: runs its batch in parts on threads (see ``sklearn_nn._threads``)
+    splits_batch = True
+
     filters: int
     kernel_size: int | tuple = 3
     strides: int | tuple = 1
@@ -317,8 +323,8 @@ class Conv2D:
         buffers = {
             "code": code,
             "in_shape": tuple(in_shape),
-            "strides": strides,
-            "pads": pads,
+            # im2col / col2im arguments after the arrays
+            "geometry": (kernel_h, kernel_w) + strides + pads,
             "cols": np.empty(
                 (n_rows, out_h, out_w, kernel_h * kernel_w * in_shape[2]), dtype=dtype
             ),
@@ -328,50 +334,62 @@ class Conv2D:
         }
         if not self.use_bias:
             buffers["zero_bias"] = np.zeros(int(self.filters), dtype=dtype)
-            buffers["unused_d_b"] = np.empty(int(self.filters), dtype=dtype)
+        # per-part weight gradients (see sklearn_nn._threads)
+        weights, _ = self.param_shapes(in_shape)
+        buffers["d_w_parts"] = np.empty((BATCH_PARTS,) + weights, dtype=dtype)
+        buffers["d_b_parts"] = np.empty((BATCH_PARTS, int(self.filters)), dtype=dtype)
         return buffers
 
     def forward(self, x, w, b, buffers, n, training, rng):
         """Run the layer on ``n`` images; return the output view."""
         if not self.use_bias:
             b = buffers["zero_bias"]
-        z, a = buffers["z"][:n], buffers["a"][:n]
-        conv2d_forward(
-            _as_images(x, n, buffers["in_shape"]),
-            w,
-            b,
-            *buffers["strides"],
-            *buffers["pads"],
-            buffers["code"],
-            buffers["cols"][:n],
-            z,
-            a,
-        )
-        return a
+        x = _as_images(x, n, buffers["in_shape"])
+        cols, geometry, code = buffers["cols"], buffers["geometry"], buffers["code"]
+        z, a = buffers["z"], buffers["a"]
+
+        def part(k, lo, hi):
+            im2col(x[lo:hi], *geometry, cols[lo:hi])
+            conv2d_forward(cols[lo:hi], w, b, code, z[lo:hi], a[lo:hi])
+
+        run_parts(n, buffers["threads"], part)
+        return a[:n]
 
     def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
-        """Gradients from ``buffers["d"][:n]``; ``d_x`` is None for the first layer."""
-        if not self.use_bias:
-            d_b = buffers["unused_d_b"]
-        cols = buffers["cols"][:n]
-        conv2d_backward(
-            w,
-            buffers["z"][:n],
-            buffers["a"][:n],
-            buffers["code"],
-            buffers["d"][:n],
-            *buffers["strides"],
-            *buffers["pads"],
-            cols,
-            d_w,
-            d_b,
-            cols if d_x is None else _as_images(d_x, n, buffers["in_shape"]),
-            d_x is not None,
-        )
+        """Gradients from ``buffers["d"][:n]``; ``d_x`` is None when not needed."""
+        cols, geometry, code = buffers["cols"], buffers["geometry"], buffers["code"]
+        z, a, d_a = buffers["z"], buffers["a"], buffers["d"]
+        d_w_parts, d_b_parts = buffers["d_w_parts"], buffers["d_b_parts"]
+        want_d_x = d_x is not None
+        if want_d_x:
+            d_x = _as_images(d_x, n, buffers["in_shape"])
+
+        def part(k, lo, hi):
+            conv2d_backward(
+                cols[lo:hi],
+                w,
+                z[lo:hi],
+                a[lo:hi],
+                code,
+                d_a[lo:hi],
+                d_w_parts[k],
+                d_b_parts[k],
+                want_d_x,
+            )
+            if want_d_x:
+                col2im(cols[lo:hi], *geometry, d_x[lo:hi])
+
+        run_parts(n, buffers["threads"], part)
+        # the parts' gradients, summed in a fixed order: independent of the threads
+        n_parts = len(part_bounds(n))
+        np.sum(d_w_parts[:n_parts], axis=0, out=d_w)
+        if self.use_bias:
+            np.sum(d_b_parts[:n_parts], axis=0, out=d_b)
 
 
 @dataclass(frozen=True)
 class _Pool2D:
+    splits_batch = True
     pool_size: int | tuple = 2
     strides: int | tuple | None = None
     padding: str = "valid"
@@ -435,22 +453,32 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, w, b, buffers, n, training, rng):
         """Max of each window for ``n`` images; return the output view."""
-        a = buffers["a"][:n]
-        max_pool2d_forward(
-            _as_images(x, n, buffers["in_shape"]),
-            *buffers["geometry"],
-            a,
+        x = _as_images(x, n, buffers["in_shape"])
+        a, argmax, geometry = (
+            buffers["a"][:n],
             buffers["argmax"][:n],
+            buffers["geometry"],
+        )
+        run_parts(
+            n,
+            buffers["threads"],
+            lambda k, lo, hi: max_pool2d_forward(
+                x[lo:hi], *geometry, a[lo:hi], argmax[lo:hi]
+            ),
         )
         return a
 
     def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
         """Route the gradient to each window's max."""
         if d_x is not None:
-            max_pool2d_backward(
-                buffers["d"][:n],
-                buffers["argmax"][:n],
-                _as_images(d_x, n, buffers["in_shape"]),
+            d_out, argmax = buffers["d"][:n], buffers["argmax"][:n]
+            d_x = _as_images(d_x, n, buffers["in_shape"])
+            run_parts(
+                n,
+                buffers["threads"],
+                lambda k, lo, hi: max_pool2d_backward(
+                    d_out[lo:hi], argmax[lo:hi], d_x[lo:hi]
+                ),
             )
 
 
@@ -470,19 +498,26 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x, w, b, buffers, n, training, rng):
         """Mean of each window for ``n`` images; return the output view."""
-        a = buffers["a"][:n]
-        avg_pool2d_forward(
-            _as_images(x, n, buffers["in_shape"]), *buffers["geometry"], a
+        x = _as_images(x, n, buffers["in_shape"])
+        a, geometry = buffers["a"][:n], buffers["geometry"]
+        run_parts(
+            n,
+            buffers["threads"],
+            lambda k, lo, hi: avg_pool2d_forward(x[lo:hi], *geometry, a[lo:hi]),
         )
         return a
 
     def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
         """Spread the gradient evenly over each window."""
         if d_x is not None:
-            avg_pool2d_backward(
-                buffers["d"][:n],
-                *buffers["geometry"],
-                _as_images(d_x, n, buffers["in_shape"]),
+            d_out, geometry = buffers["d"][:n], buffers["geometry"]
+            d_x = _as_images(d_x, n, buffers["in_shape"])
+            run_parts(
+                n,
+                buffers["threads"],
+                lambda k, lo, hi: avg_pool2d_backward(
+                    d_out[lo:hi], *geometry, d_x[lo:hi]
+                ),
             )
 
 
@@ -517,6 +552,8 @@ class ChannelsFirstToLast:
     """Internal first layer for ``data_format="channels_first"`` rows: transposes
     each sample from (channels, height, width) to (height, width, channels)."""
 
+    splits_batch = True
+
     def output_shape(self, in_shape):
         """(height, width, channels) for an input of shape (channels, height, width)."""
         if len(in_shape) != 3:
@@ -539,7 +576,10 @@ class ChannelsFirstToLast:
     def forward(self, x, w, b, buffers, n, training, rng):
         """Copy the ``n`` samples, transposed to channels-last."""
         a = buffers["a"][:n]
-        np.copyto(a, _as_images(x, n, buffers["in_shape"]).transpose(0, 2, 3, 1))
+        x = _as_images(x, n, buffers["in_shape"]).transpose(0, 2, 3, 1)
+        run_parts(
+            n, buffers["threads"], lambda k, lo, hi: np.copyto(a[lo:hi], x[lo:hi])
+        )
         return a
 
     def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):

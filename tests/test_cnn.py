@@ -197,3 +197,19 @@ def test_partial_fit_streams_batches():
         )
     assert clf.n_iter_ == 1 and clf.t_ == 60
     assert_array_equal(clf.classes_, [0, 1])
+
+
+def test_model_does_not_depend_on_the_number_of_threads():
+    # the batch is cut into the same parts whatever the threads (sklearn_nn._threads)
+    from threadpoolctl import threadpool_limits
+
+    images, y = _images(n=70)
+    params = dict(SMALL, conv_filters=(4, 4), batch_size=35)
+    with threadpool_limits(limits=1):
+        one = CNNClassifier(**params).fit(images, y)
+        proba_one = one.predict_proba(images)
+    two = CNNClassifier(**params).fit(images, y)
+    pairs = zip(one.coefs_ + one.intercepts_, two.coefs_ + two.intercepts_, strict=True)
+    for w1, w2 in pairs:
+        assert_array_equal(w1, w2)
+    assert_array_equal(two.predict_proba(images), proba_one)

@@ -12,6 +12,10 @@ channels-first, where the GEMM rows must be scattered into NCHW.)
 Padding is given as the zero rows/columns added on top and left (``pad_top``,
 ``pad_left``); the bottom/right padding follows from the output size. Padded cells are
 zeros in ``cols`` and receive no gradient.
+
+A forward pass is ``im2col`` then ``conv2d_forward``; a backward pass is
+``conv2d_backward`` then (for the input gradient) ``col2im``. im2col and col2im work
+image by image, so the layer splits them over threads; the GEMMs are threaded by BLAS.
 """
 
 from ._jit import jit
@@ -90,20 +94,20 @@ def col2im(d_cols, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, d_
 
 
 @jit
-def conv2d_forward(x, w, b, stride_h, stride_w, pad_top, pad_left, code, cols, z, a):
-    """Forward pass ``z = conv(x, w) + b``, ``a = f(z)`` (activation ``code``).
+def conv2d_forward(cols, w, b, code, z, a):
+    """Forward pass from the im2col of x: ``z = cols @ w + b``, ``a = f(z)``.
 
-    Shapes: x (n, h, w, c_in); w (kernel_h, kernel_w, c_in, filters); b (filters,);
-    cols (n, out_h, out_w, kernel_h*kernel_w*c_in), the im2col scratch, kept for the
-    backward pass; z and a (n, out_h, out_w, filters), C-contiguous. ``a`` may be
-    ``z`` as in ``dense_forward``.
+    The caller fills ``cols`` with ``im2col`` first (split over images across
+    threads). Shapes: cols (n, out_h, out_w, kernel_h*kernel_w*c_in); w (kernel_h,
+    kernel_w, c_in, filters); b (filters,); z and a (n, out_h, out_w, filters), all
+    C-contiguous. ``a`` may be ``z`` as in ``dense_forward``.
     """
     kernel_h, kernel_w, c_in, filters = w.shape
-    im2col(x, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, cols)
     n_pixels = z.shape[0] * z.shape[1] * z.shape[2]
+    k = kernel_h * kernel_w * c_in
     dense_forward(
-        cols.reshape(n_pixels, kernel_h * kernel_w * c_in),
-        w.reshape(kernel_h * kernel_w * c_in, filters),
+        cols.reshape(n_pixels, k),
+        w.reshape(k, filters),
         b,
         code,
         z.reshape(n_pixels, filters),
@@ -112,28 +116,14 @@ def conv2d_forward(x, w, b, stride_h, stride_w, pad_top, pad_left, code, cols, z
 
 
 @jit
-def conv2d_backward(
-    w,
-    z,
-    a,
-    code,
-    d_a,
-    stride_h,
-    stride_w,
-    pad_top,
-    pad_left,
-    cols,
-    d_w,
-    d_b,
-    d_x,
-    want_d_x,
-):
-    """Backward pass: gradients for weights, bias and (if ``want_d_x``) the input.
+def conv2d_backward(cols, w, z, a, code, d_a, d_w, d_b, want_d_x):
+    """Backward pass: gradients for weights, bias and (if ``want_d_x``) cols.
 
-    ``cols`` must hold the forward pass's im2col of x; it is overwritten with the
-    gradient w.r.t. cols when ``want_d_x`` (d_w is computed from it first). ``d_a``
-    (n, out_h, out_w, filters) is overwritten with the gradient w.r.t. z. Writes d_w
-    (kernel_h, kernel_w, c_in, filters), d_b (filters,), d_x (n, h, w, c_in).
+    ``cols`` must hold the forward pass's im2col of x; when ``want_d_x`` it is then
+    overwritten with the gradient w.r.t. cols (d_w is computed from it first), which
+    ``col2im`` turns into the gradient w.r.t. x. ``d_a`` (n, out_h, out_w, filters)
+    is overwritten with the gradient w.r.t. z. Writes d_w (kernel_h, kernel_w, c_in,
+    filters) and d_b (filters,).
     """
     kernel_h, kernel_w, c_in, filters = w.shape
     n_pixels = z.shape[0] * z.shape[1] * z.shape[2]
@@ -151,5 +141,3 @@ def conv2d_backward(
         cols2,
         want_d_x,
     )
-    if want_d_x:
-        col2im(cols, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, d_x)

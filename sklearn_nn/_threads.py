@@ -1,0 +1,95 @@
+"""Running an image layer's kernels over a batch on several threads.
+
+The Numba kernels release the GIL (``nogil=True``), so plain Python threads run them in
+parallel. An image layer cuts its batch into ``BATCH_PARTS`` contiguous parts and runs
+its whole step (im2col, GEMM, pooling, col2im) on each part; the threads share out the
+parts. The parts, and so the results, do not depend on the number of threads: weight
+gradients are summed over the parts in a fixed order.
+
+While such a network trains or predicts, BLAS is limited to one thread
+(``blas_limit``): each part's GEMM is large enough for one core, and a second BLAS
+thread would spin on the core another part needs (measured: no gain from threads
+otherwise).
+
+The thread count follows the BLAS limit in force (``threadpoolctl``), which joblib
+lowers in each worker of ``GridSearchCV(n_jobs=...)``: the two never oversubscribe the
+cores together. The pool is process-wide and rebuilt after a fork.
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+
+from threadpoolctl import threadpool_info, threadpool_limits
+
+#: parts a batch is cut into, whatever the number of threads (so results are too)
+BATCH_PARTS = 4
+
+_executor = None
+_lock = threading.Lock()
+
+
+def _forget_executor():
+    # a forked child has none of the parent's threads: start a new pool there
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor)
+
+
+def kernel_threads():
+    """Threads for the split kernels: the lowest BLAS thread limit in force, or 1."""
+    limits = [info["num_threads"] for info in threadpool_info()]
+    if not limits:
+        return 1
+    return max(1, min(min(limits), os.cpu_count() or 1))
+
+
+def _get_executor():
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=max(1, (os.cpu_count() or 1) - 1),
+                thread_name_prefix="sklearn_nn",
+            )
+        return _executor
+
+
+def part_bounds(n):
+    """Start and stop of each part of a batch of ``n`` samples."""
+    parts = min(BATCH_PARTS, n)
+    return [(n * k // parts, n * (k + 1) // parts) for k in range(parts)]
+
+
+def run_parts(n, n_threads, task):
+    """Run ``task(part, start, stop)`` for each part of ``[0, n)``.
+
+    Thread ``j`` runs parts ``j, j + n_threads, ...`` in order; the calling thread is
+    one of them. Exceptions propagate.
+    """
+    bounds = part_bounds(n)
+    n_lanes = max(1, min(n_threads, len(bounds)))
+
+    def lane(j):
+        for k in range(j, len(bounds), n_lanes):
+            task(k, *bounds[k])
+
+    if n_lanes == 1:
+        lane(0)
+        return
+    executor = _get_executor()
+    futures = [executor.submit(lane, j) for j in range(n_lanes - 1)]
+    lane(n_lanes - 1)
+    for future in futures:
+        future.result()
+
+
+def blas_limit(network, n_threads):
+    """One BLAS thread while a network that splits its batch runs on threads."""
+    if n_threads > 1 and network.splits_batch:
+        return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext()
