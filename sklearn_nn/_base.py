@@ -246,7 +246,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             state = _FitState.from_estimator(self, keep_optimizer=incremental)
         loss = self._loss_name(n_outputs)
 
-        n_threads = kernel_threads()
+        n_threads = kernel_threads(network)
         with blas_limit(network, n_threads):
             if self.solver == "lbfgs":
                 state = self._fit_lbfgs(

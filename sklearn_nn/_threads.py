@@ -40,8 +40,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_executor)
 
 
-def kernel_threads():
-    """Threads for the split kernels: the lowest BLAS thread limit in force, or 1."""
+def kernel_threads(network):
+    """Threads for ``network``'s split kernels: the lowest BLAS thread limit in force,
+    or 1 if no layer splits its batch (this skips threadpoolctl's ~1 ms query)."""
+    if not network.splits_batch:
+        return 1
     limits = [info["num_threads"] for info in threadpool_info()]
     if not limits:
         return 1

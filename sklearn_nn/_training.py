@@ -32,11 +32,11 @@ def predict_outputs(network, params, X, rows=None, n_threads=None):
     rows : ndarray of int, default=None
         Only these rows of X (all rows if None).
     n_threads : int, default=None
-        Threads for the image layers (None: ``kernel_threads()``, and BLAS limited
+        Threads for the image layers (None: ``kernel_threads``, and BLAS limited
         to one thread meanwhile; an int means the caller set that up).
     """
     if n_threads is None:
-        n_threads = kernel_threads()
+        n_threads = kernel_threads(network)
         with blas_limit(network, n_threads):
             return predict_outputs(network, params, X, rows, n_threads)
     views = network.views(params)
