@@ -28,17 +28,22 @@ def im2col(x, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, cols):
 
     ``cols[i, oh, ow, (kh*kernel_w + kw)*c_in + c]
     = x[i, oh*stride_h - pad_top + kh, ow*stride_w - pad_left + kw, c]``, 0 outside x.
-    Shapes: x (n, h, w, c_in); cols (n, out_h, out_w, kernel_h*kernel_w*c_in).
+    Shapes: x (n, h, w, c_in), C-contiguous; cols (n, out_h, out_w,
+    kernel_h*kernel_w*c_in).
     """
     n, height, width, c_in = x.shape
     out_h, out_w = cols.shape[1], cols.shape[2]
-    span = kernel_w * c_in  # one kernel row: contiguous in x when fully inside
+    # one kernel row is kernel_w*c_in contiguous values of an image row: copy it as
+    # one flat run (a vectorised copy) unless it crosses the left or right edge
+    rows = x.reshape(n, height, width * c_in)
+    span = kernel_w * c_in
     for i in range(n):
         for oh in range(out_h):
             h0 = oh * stride_h - pad_top
             for ow in range(out_w):
                 w0 = ow * stride_w - pad_left
                 inside_w = w0 >= 0 and w0 + kernel_w <= width
+                start = w0 * c_in
                 for kh in range(kernel_h):
                     h = h0 + kh
                     base = kh * span
@@ -46,22 +51,14 @@ def im2col(x, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, cols):
                         for k in range(span):
                             cols[i, oh, ow, base + k] = 0
                     elif inside_w:
-                        for kw in range(kernel_w):
-                            for c in range(c_in):
-                                cols[i, oh, ow, base + kw * c_in + c] = x[
-                                    i, h, w0 + kw, c
-                                ]
+                        for k in range(span):
+                            cols[i, oh, ow, base + k] = rows[i, h, start + k]
                     else:
                         for kw in range(kernel_w):
                             w = w0 + kw
-                            if w < 0 or w >= width:
-                                for c in range(c_in):
-                                    cols[i, oh, ow, base + kw * c_in + c] = 0
-                            else:
-                                for c in range(c_in):
-                                    cols[i, oh, ow, base + kw * c_in + c] = x[
-                                        i, h, w, c
-                                    ]
+                            for c in range(c_in):
+                                value = x[i, h, w, c] if 0 <= w < width else 0
+                                cols[i, oh, ow, base + kw * c_in + c] = value
 
 
 @jit
@@ -69,10 +66,11 @@ def col2im(d_cols, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, d_
     """Adjoint of ``im2col``: ``d_x`` = sum of each ``d_cols`` entry at its x position.
 
     Shapes: d_cols (n, out_h, out_w, kernel_h*kernel_w*c_in); d_x (n, h, w, c_in),
-    overwritten. Entries of padded cells are dropped.
+    C-contiguous, overwritten. Entries of padded cells are dropped.
     """
     n, height, width, c_in = d_x.shape
     out_h, out_w = d_cols.shape[1], d_cols.shape[2]
+    rows = d_x.reshape(n, height, width * c_in)
     span = kernel_w * c_in
     d_x[...] = 0
     for i in range(n):
@@ -80,17 +78,24 @@ def col2im(d_cols, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, d_
             h0 = oh * stride_h - pad_top
             for ow in range(out_w):
                 w0 = ow * stride_w - pad_left
+                inside_w = w0 >= 0 and w0 + kernel_w <= width
+                start = w0 * c_in
                 for kh in range(kernel_h):
                     h = h0 + kh
                     if h < 0 or h >= height:
                         continue
                     base = kh * span
+                    if inside_w:
+                        for k in range(span):
+                            rows[i, h, start + k] += d_cols[i, oh, ow, base + k]
+                        continue
                     for kw in range(kernel_w):
                         w = w0 + kw
-                        if w < 0 or w >= width:
-                            continue
-                        for c in range(c_in):
-                            d_x[i, h, w, c] += d_cols[i, oh, ow, base + kw * c_in + c]
+                        if 0 <= w < width:
+                            for c in range(c_in):
+                                d_x[i, h, w, c] += d_cols[
+                                    i, oh, ow, base + kw * c_in + c
+                                ]
 
 
 @jit
