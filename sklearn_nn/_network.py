@@ -8,6 +8,7 @@ prefix ``flat[:n_penalized]``.
 
 import numpy as np
 
+from ._threads import run_parts
 from .layers import CSRRows
 
 
@@ -108,12 +109,45 @@ class Network:
             buf["threads"] = n_threads
         return buffers
 
+    def _segments(self):
+        """The layer indices cut into runs: consecutive split layers (see
+        ``sklearn_nn._threads``) form one run, any other layer is a run alone."""
+        segments = []
+        for i, layer in enumerate(self.layers):
+            split = getattr(layer, "splits_batch", False)
+            if split and segments and segments[-1][0]:
+                segments[-1][1].append(i)
+            else:
+                segments.append((split, [i]))
+        return segments
+
     def forward(self, views, x, buffers, n, training=False, rng=None):
-        """Outputs of the last layer (its raw scores z) for ``n`` samples of ``x``."""
-        for layer, (w, b), buf in zip(self.layers, views, buffers, strict=True):
-            x = layer.forward(x, w, b, buf, n, training, rng)
-            # remembered for backward: a layer may return its input (inactive dropout)
-            buf["out"] = x
+        """Outputs of the last layer (its raw scores z) for ``n`` samples of ``x``.
+
+        A run of split layers goes part by part in one parallel region: each part
+        of the batch passes through all of them on one thread.
+        """
+        for split, run in self._segments():
+            if not split:
+                i = run[0]
+                w, b = views[i]
+                x = self.layers[i].forward(x, w, b, buffers[i], n, training, rng)
+                # remembered for backward: a layer may return its input (dropout)
+                buffers[i]["out"] = x
+                continue
+            x_run = x
+
+            def forward_part(k, lo, hi, run=run, x_run=x_run):
+                x_part = x_run
+                for i in run:
+                    w, b = views[i]
+                    self.layers[i].forward_part(x_part, w, b, buffers[i], n, lo, hi)
+                    x_part = buffers[i]["a"][:n]
+
+            run_parts(n, buffers[run[0]]["threads"], forward_part)
+            for i in run:
+                buffers[i]["out"] = buffers[i]["a"][:n]
+            x = buffers[run[-1]]["out"]
         return x
 
     def backward(self, views, grad_views, x, buffers, n):
@@ -122,13 +156,33 @@ class Network:
         ``x`` is the network's input; each layer reads its own input as the previous
         layer's output buffer, and writes its input gradient into the previous
         layer's ``"d"`` buffer, unless no layer below has parameters (``d_x`` None).
+        A run of split layers goes part by part, as in ``forward``.
         """
         inputs = [x] + [buf["out"] for buf in buffers[:-1]]
-        for i in range(len(self.layers) - 1, -1, -1):
-            w, b = views[i]
-            d_w, d_b = grad_views[i]
-            d_x = buffers[i - 1]["d"][:n] if self._wants_d_x[i] else None
-            self.layers[i].backward(inputs[i], w, b, buffers[i], n, d_w, d_b, d_x)
+
+        def input_gradient(i):
+            return buffers[i - 1]["d"][:n] if self._wants_d_x[i] else None
+
+        for split, run in reversed(self._segments()):
+            if not split:
+                i = run[0]
+                w, b = views[i]
+                d_w, d_b = grad_views[i]
+                self.layers[i].backward(
+                    inputs[i], w, b, buffers[i], n, d_w, d_b, input_gradient(i)
+                )
+                continue
+
+            def backward_part(k, lo, hi, run=run):
+                for i in reversed(run):
+                    self.layers[i].backward_part(
+                        k, views[i][0], buffers[i], n, lo, hi, input_gradient(i)
+                    )
+
+            run_parts(n, buffers[run[0]]["threads"], backward_part)
+            for i in run:
+                d_w, d_b = grad_views[i]
+                self.layers[i].backward_reduce(buffers[i], n, d_w, d_b)
 
 
 def take_rows(X, rows, out):

@@ -239,8 +239,41 @@ def _as_images(x, n, in_shape):
     return x.reshape((n,) + tuple(in_shape))
 
 
+class _SplitLayer:
+    """An image layer whose step runs part by part (see ``sklearn_nn._threads``).
+
+    Subclasses define ``forward_part`` / ``backward_part`` on the images
+    ``[lo, hi)`` of a batch; a ``Network`` runs consecutive split layers part by
+    part in one parallel region (a part's data stays in its core's cache), and
+    ``forward`` / ``backward`` here run one layer alone.
+    """
+
+    splits_batch = True
+
+    def backward_reduce(self, buffers, n, d_w, d_b):
+        """Combine the parts' weight gradients (layers with parameters)."""
+
+    def forward(self, x, w, b, buffers, n, training, rng):
+        """Run the layer on ``n`` images; return the output view."""
+        run_parts(
+            n,
+            buffers["threads"],
+            lambda k, lo, hi: self.forward_part(x, w, b, buffers, n, lo, hi),
+        )
+        return buffers["a"][:n]
+
+    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+        """Gradients from ``buffers["d"][:n]``; ``d_x`` is None when not needed."""
+        run_parts(
+            n,
+            buffers["threads"],
+            lambda k, lo, hi: self.backward_part(k, w, buffers, n, lo, hi, d_x),
+        )
+        self.backward_reduce(buffers, n, d_w, d_b)
+
+
 @dataclass(frozen=True)
-class Conv2D:
+class Conv2D(_SplitLayer):
     """2-D convolution layer ``f(conv(x, W) + b)`` over channels-last images.
 
     Parameters
@@ -264,9 +297,6 @@ class Conv2D:
     -----
     Weights have shape ``(kernel_h, kernel_w, in_channels, filters)``, as in Keras.
     """
-
-    #: runs its batch in parts on threads (see ``sklearn_nn._threads``)
-    splits_batch = True
 
     filters: int
     kernel_size: int | tuple = 3
@@ -340,56 +370,44 @@ class Conv2D:
         buffers["d_b_parts"] = np.empty((BATCH_PARTS, int(self.filters)), dtype=dtype)
         return buffers
 
-    def forward(self, x, w, b, buffers, n, training, rng):
-        """Run the layer on ``n`` images; return the output view."""
+    def forward_part(self, x, w, b, buffers, n, lo, hi):
+        """im2col, GEMM, bias and activation for images ``[lo, hi)`` of ``n``."""
         if not self.use_bias:
             b = buffers["zero_bias"]
-        x = _as_images(x, n, buffers["in_shape"])
-        cols, geometry, code = buffers["cols"], buffers["geometry"], buffers["code"]
-        z, a = buffers["z"], buffers["a"]
+        x = _as_images(x, n, buffers["in_shape"])[lo:hi]
+        cols = buffers["cols"][lo:hi]
+        im2col(x, *buffers["geometry"], cols)
+        z, a = buffers["z"][lo:hi], buffers["a"][lo:hi]
+        conv2d_forward(cols, w, b, buffers["code"], z, a)
 
-        def part(k, lo, hi):
-            im2col(x[lo:hi], *geometry, cols[lo:hi])
-            conv2d_forward(cols[lo:hi], w, b, code, z[lo:hi], a[lo:hi])
+    def backward_part(self, k, w, buffers, n, lo, hi, d_x):
+        """Part ``k``'s weight gradients, and its input gradient unless d_x is None."""
+        cols = buffers["cols"][lo:hi]
+        conv2d_backward(
+            cols,
+            w,
+            buffers["z"][lo:hi],
+            buffers["a"][lo:hi],
+            buffers["code"],
+            buffers["d"][lo:hi],
+            buffers["d_w_parts"][k],
+            buffers["d_b_parts"][k],
+            d_x is not None,
+        )
+        if d_x is not None:
+            d_x = _as_images(d_x, n, buffers["in_shape"])[lo:hi]
+            col2im(cols, *buffers["geometry"], d_x)
 
-        run_parts(n, buffers["threads"], part)
-        return a[:n]
-
-    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
-        """Gradients from ``buffers["d"][:n]``; ``d_x`` is None when not needed."""
-        cols, geometry, code = buffers["cols"], buffers["geometry"], buffers["code"]
-        z, a, d_a = buffers["z"], buffers["a"], buffers["d"]
-        d_w_parts, d_b_parts = buffers["d_w_parts"], buffers["d_b_parts"]
-        want_d_x = d_x is not None
-        if want_d_x:
-            d_x = _as_images(d_x, n, buffers["in_shape"])
-
-        def part(k, lo, hi):
-            conv2d_backward(
-                cols[lo:hi],
-                w,
-                z[lo:hi],
-                a[lo:hi],
-                code,
-                d_a[lo:hi],
-                d_w_parts[k],
-                d_b_parts[k],
-                want_d_x,
-            )
-            if want_d_x:
-                col2im(cols[lo:hi], *geometry, d_x[lo:hi])
-
-        run_parts(n, buffers["threads"], part)
-        # the parts' gradients, summed in a fixed order: independent of the threads
+    def backward_reduce(self, buffers, n, d_w, d_b):
+        """Sum the parts' gradients in a fixed order: independent of the threads."""
         n_parts = len(part_bounds(n))
-        np.sum(d_w_parts[:n_parts], axis=0, out=d_w)
+        np.sum(buffers["d_w_parts"][:n_parts], axis=0, out=d_w)
         if self.use_bias:
-            np.sum(d_b_parts[:n_parts], axis=0, out=d_b)
+            np.sum(buffers["d_b_parts"][:n_parts], axis=0, out=d_b)
 
 
 @dataclass(frozen=True)
-class _Pool2D:
-    splits_batch = True
+class _Pool2D(_SplitLayer):
     pool_size: int | tuple = 2
     strides: int | tuple | None = None
     padding: str = "valid"
@@ -451,34 +469,20 @@ class MaxPool2D(_Pool2D):
         buffers["argmax"] = np.empty(buffers["a"].shape, dtype=np.intp)
         return buffers
 
-    def forward(self, x, w, b, buffers, n, training, rng):
-        """Max of each window for ``n`` images; return the output view."""
-        x = _as_images(x, n, buffers["in_shape"])
-        a, argmax, geometry = (
-            buffers["a"][:n],
-            buffers["argmax"][:n],
-            buffers["geometry"],
+    def forward_part(self, x, w, b, buffers, n, lo, hi):
+        """Max of each window for images ``[lo, hi)`` of ``n``."""
+        x = _as_images(x, n, buffers["in_shape"])[lo:hi]
+        max_pool2d_forward(
+            x, *buffers["geometry"], buffers["a"][lo:hi], buffers["argmax"][lo:hi]
         )
-        run_parts(
-            n,
-            buffers["threads"],
-            lambda k, lo, hi: max_pool2d_forward(
-                x[lo:hi], *geometry, a[lo:hi], argmax[lo:hi]
-            ),
-        )
-        return a
 
-    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+    def backward_part(self, k, w, buffers, n, lo, hi, d_x):
         """Route the gradient to each window's max."""
         if d_x is not None:
-            d_out, argmax = buffers["d"][:n], buffers["argmax"][:n]
-            d_x = _as_images(d_x, n, buffers["in_shape"])
-            run_parts(
-                n,
-                buffers["threads"],
-                lambda k, lo, hi: max_pool2d_backward(
-                    d_out[lo:hi], argmax[lo:hi], d_x[lo:hi]
-                ),
+            max_pool2d_backward(
+                buffers["d"][lo:hi],
+                buffers["argmax"][lo:hi],
+                _as_images(d_x, n, buffers["in_shape"])[lo:hi],
             )
 
 
@@ -496,28 +500,18 @@ class AvgPool2D(_Pool2D):
         windows, each averaging over its real (unpadded) cells only.
     """
 
-    def forward(self, x, w, b, buffers, n, training, rng):
-        """Mean of each window for ``n`` images; return the output view."""
-        x = _as_images(x, n, buffers["in_shape"])
-        a, geometry = buffers["a"][:n], buffers["geometry"]
-        run_parts(
-            n,
-            buffers["threads"],
-            lambda k, lo, hi: avg_pool2d_forward(x[lo:hi], *geometry, a[lo:hi]),
-        )
-        return a
+    def forward_part(self, x, w, b, buffers, n, lo, hi):
+        """Mean of each window for images ``[lo, hi)`` of ``n``."""
+        x = _as_images(x, n, buffers["in_shape"])[lo:hi]
+        avg_pool2d_forward(x, *buffers["geometry"], buffers["a"][lo:hi])
 
-    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+    def backward_part(self, k, w, buffers, n, lo, hi, d_x):
         """Spread the gradient evenly over each window."""
         if d_x is not None:
-            d_out, geometry = buffers["d"][:n], buffers["geometry"]
-            d_x = _as_images(d_x, n, buffers["in_shape"])
-            run_parts(
-                n,
-                buffers["threads"],
-                lambda k, lo, hi: avg_pool2d_backward(
-                    d_out[lo:hi], *geometry, d_x[lo:hi]
-                ),
+            avg_pool2d_backward(
+                buffers["d"][lo:hi],
+                *buffers["geometry"],
+                _as_images(d_x, n, buffers["in_shape"])[lo:hi],
             )
 
 
@@ -548,11 +542,9 @@ class Flatten:
 
 
 @dataclass(frozen=True)
-class ChannelsFirstToLast:
+class ChannelsFirstToLast(_SplitLayer):
     """Internal first layer for ``data_format="channels_first"`` rows: transposes
     each sample from (channels, height, width) to (height, width, channels)."""
-
-    splits_batch = True
 
     def output_shape(self, in_shape):
         """(height, width, channels) for an input of shape (channels, height, width)."""
@@ -573,19 +565,15 @@ class ChannelsFirstToLast:
         a = np.empty((n_rows,) + self.output_shape(in_shape), dtype=dtype)
         return {"in_shape": tuple(in_shape), "a": a, "d": np.empty_like(a)}
 
-    def forward(self, x, w, b, buffers, n, training, rng):
-        """Copy the ``n`` samples, transposed to channels-last."""
-        a = buffers["a"][:n]
-        x = _as_images(x, n, buffers["in_shape"]).transpose(0, 2, 3, 1)
-        run_parts(
-            n, buffers["threads"], lambda k, lo, hi: np.copyto(a[lo:hi], x[lo:hi])
-        )
-        return a
+    def forward_part(self, x, w, b, buffers, n, lo, hi):
+        """Copy samples ``[lo, hi)`` of ``n``, transposed to channels-last."""
+        x = _as_images(x, n, buffers["in_shape"])[lo:hi]
+        np.copyto(buffers["a"][lo:hi], x.transpose(0, 2, 3, 1))
 
-    def backward(self, x, w, b, buffers, n, d_w, d_b, d_x):
+    def backward_part(self, k, w, buffers, n, lo, hi, d_x):
         """Transpose the gradient back (only needed if this is not the first layer)."""
         if d_x is not None:
             np.copyto(
-                _as_images(d_x, n, buffers["in_shape"]),
-                buffers["d"][:n].transpose(0, 3, 1, 2),
+                _as_images(d_x, n, buffers["in_shape"])[lo:hi],
+                buffers["d"][lo:hi].transpose(0, 3, 1, 2),
             )
