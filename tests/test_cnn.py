@@ -213,3 +213,22 @@ def test_model_does_not_depend_on_the_number_of_threads():
     for w1, w2 in pairs:
         assert_array_equal(w1, w2)
     assert_array_equal(two.predict_proba(images), proba_one)
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_grid_search_in_parallel_workers(backend):
+    # the kernel threads must neither deadlock nor oversubscribe under joblib: in
+    # threads they share one pool; in processes joblib's BLAS limit makes them serial
+    from joblib import parallel_backend
+
+    images, y = _images()
+    grid = GridSearchCV(
+        CNNClassifier(**SMALL), {"conv_filters": [(2,), (4,)]}, cv=2, n_jobs=2
+    )
+    with parallel_backend(backend):
+        grid.fit(images.reshape(40, -1), y)
+    serial = GridSearchCV(CNNClassifier(**SMALL), {"conv_filters": [(2,), (4,)]}, cv=2)
+    serial.fit(images.reshape(40, -1), y)
+    assert_array_equal(
+        grid.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+    )
