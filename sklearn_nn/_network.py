@@ -49,6 +49,7 @@ class Network:
                 self._slices[i].append((offset, b_shape))
                 offset += size
         self.n_params = offset
+        self._runs = self._segments()
         # a layer needs its input gradient only if some layer below it has parameters
         # (e.g. not the first convolution after the channels-first transpose)
         self._wants_d_x = [
@@ -127,7 +128,7 @@ class Network:
         A run of split layers goes part by part in one parallel region: each part
         of the batch passes through all of them on one thread.
         """
-        for split, run in self._segments():
+        for split, run in self._runs:
             if not split:
                 i = run[0]
                 w, b = views[i]
@@ -163,7 +164,7 @@ class Network:
         def input_gradient(i):
             return buffers[i - 1]["d"][:n] if self._wants_d_x[i] else None
 
-        for split, run in reversed(self._segments()):
+        for split, run in reversed(self._runs):
             if not split:
                 i = run[0]
                 w, b = views[i]
