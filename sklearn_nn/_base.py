@@ -226,20 +226,23 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         )
         n_outputs = Y.shape[1]
         random_state = check_random_state(self.random_state)
-        layers = self._build_layers(self._input_shape(self.n_features_in_), n_outputs)
+        in_shape = self._input_shape(self.n_features_in_)
+        layers = self._build_layers(in_shape, n_outputs)
         if self.solver == "lbfgs" and any(
             isinstance(layer, Dropout) and layer.rate > 0 for layer in layers
         ):
             raise ValueError("dropout > 0 needs solver='sgd' or 'adam', not 'lbfgs'.")
         if first_pass:
-            network = Network(layers, self._input_shape(self.n_features_in_))
+            network = Network(layers, in_shape)
             params = self._initial_params(network, random_state, Y.dtype)
             state = _FitState()
         else:
-            if layers != self._network.layers:
+            fitted = (self._network.layers, self._network.in_shapes[0])
+            if (layers, in_shape) != fitted:
                 raise ValueError(
                     "warm_start / partial_fit need the architecture of the previous "
-                    f"fit: got layers {layers}, fitted {self._network.layers}."
+                    f"fit: got layers {layers} on inputs of shape {in_shape}, "
+                    f"fitted {fitted[0]} on {fitted[1]}."
                 )
             network = self._network
             params = self._params.copy()

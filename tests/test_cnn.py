@@ -232,3 +232,14 @@ def test_grid_search_in_parallel_workers(backend):
     assert_array_equal(
         grid.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
     )
+
+
+def test_warm_start_with_another_image_shape_raises_and_keeps_model():
+    X = np.random.default_rng(0).standard_normal((30, 16))
+    y = np.arange(30) % 2
+    clf = CNNClassifier(input_shape=(4, 4), warm_start=True, **SMALL).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.set_params(input_shape=(2, 8))
+    with pytest.raises(ValueError, match="architecture of the previous fit"):
+        clf.fit(X, y)
+    assert_array_equal(clf.predict_proba(X), before)
