@@ -7,7 +7,14 @@ TensorFlow's "same" pooling does). Layer specs choose paddings with at least one
 cell in every window.
 """
 
-from ._jit import jit
+from ._jit import inline, jit
+
+
+@inline
+def _window(out_index, stride, pad, pool, size):
+    """[start, stop) of the real cells of window ``out_index`` along one axis."""
+    start = out_index * stride - pad
+    return max(start, 0), min(start + pool, size)
 
 
 @jit
@@ -23,11 +30,9 @@ def max_pool2d_forward(
     out_h, out_w = out.shape[1], out.shape[2]
     for i in range(n):
         for oh in range(out_h):
-            h_start = max(oh * stride_h - pad_top, 0)
-            h_stop = min(oh * stride_h - pad_top + pool_h, height)
+            h_start, h_stop = _window(oh, stride_h, pad_top, pool_h, height)
             for ow in range(out_w):
-                w_start = max(ow * stride_w - pad_left, 0)
-                w_stop = min(ow * stride_w - pad_left + pool_w, width)
+                w_start, w_stop = _window(ow, stride_w, pad_left, pool_w, width)
                 for c in range(channels):
                     out[i, oh, ow, c] = x[i, h_start, w_start, c]
                     argmax[i, oh, ow, c] = h_start * width + w_start
@@ -66,11 +71,9 @@ def avg_pool2d_forward(x, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left,
     out_h, out_w = out.shape[1], out.shape[2]
     for i in range(n):
         for oh in range(out_h):
-            h_start = max(oh * stride_h - pad_top, 0)
-            h_stop = min(oh * stride_h - pad_top + pool_h, height)
+            h_start, h_stop = _window(oh, stride_h, pad_top, pool_h, height)
             for ow in range(out_w):
-                w_start = max(ow * stride_w - pad_left, 0)
-                w_stop = min(ow * stride_w - pad_left + pool_w, width)
+                w_start, w_stop = _window(ow, stride_w, pad_left, pool_w, width)
                 scale = x.dtype.type(1.0 / ((h_stop - h_start) * (w_stop - w_start)))
                 for c in range(channels):
                     out[i, oh, ow, c] = 0
@@ -95,11 +98,9 @@ def avg_pool2d_backward(
     d_x[...] = 0
     for i in range(n):
         for oh in range(out_h):
-            h_start = max(oh * stride_h - pad_top, 0)
-            h_stop = min(oh * stride_h - pad_top + pool_h, height)
+            h_start, h_stop = _window(oh, stride_h, pad_top, pool_h, height)
             for ow in range(out_w):
-                w_start = max(ow * stride_w - pad_left, 0)
-                w_stop = min(ow * stride_w - pad_left + pool_w, width)
+                w_start, w_stop = _window(ow, stride_w, pad_left, pool_w, width)
                 scale = d_out.dtype.type(
                     1.0 / ((h_stop - h_start) * (w_stop - w_start))
                 )

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _reference import numeric_gradient, window_geometry
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_nn._kernels.activations import ACTIVATIONS
@@ -30,22 +31,14 @@ def _tol(dtype):
     return {"rtol": 1e-12, "atol": 1e-12}
 
 
-def _geometry(size, kernel, stride, padding):
-    """(out size, padding before) as TensorFlow defines "valid" and "same"."""
-    if padding == "valid":
-        return (size - kernel) // stride + 1, 0
-    out = -(-size // stride)
-    return out, max((out - 1) * stride + kernel - size, 0) // 2
-
-
 def _problem(case, dtype, n=2, seed=0):
     height, width, c_in, filters, (kh, kw), (sh, sw), padding = case
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, height, width, c_in)).astype(dtype)
     w = rng.normal(size=(kh, kw, c_in, filters)).astype(dtype)
     b = rng.normal(size=filters).astype(dtype)
-    out_h, pad_top = _geometry(height, kh, sh, padding)
-    out_w, pad_left = _geometry(width, kw, sw, padding)
+    out_h, pad_top = window_geometry(height, kh, sh, padding)
+    out_w, pad_left = window_geometry(width, kw, sw, padding)
     return x, w, b, (sh, sw, pad_top, pad_left), (out_h, out_w)
 
 
@@ -113,19 +106,6 @@ def test_conv2d_forward_fuses_relu(dtype):
     assert_allclose(a, ref, **_tol(dtype))
 
 
-def _numeric_gradient(f, array, h=1e-6):
-    grad = np.empty_like(array)
-    for idx in np.ndindex(array.shape):
-        saved = array[idx]
-        array[idx] = saved + h
-        f_plus = f()
-        array[idx] = saved - h
-        f_minus = f()
-        array[idx] = saved
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_conv2d_backward_matches_finite_differences(case):
     x, w, b, geometry, out_shape = _problem(case, np.float64)
@@ -135,9 +115,9 @@ def test_conv2d_backward_matches_finite_differences(case):
         return float(np.sum(_forward(x, w, b, geometry, out_shape)[0] * r))
 
     d_w, d_b, d_x = _backward(x, w, b, geometry, out_shape, r)
-    assert_allclose(d_w, _numeric_gradient(loss, w), rtol=1e-6, atol=1e-8)
-    assert_allclose(d_b, _numeric_gradient(loss, b), rtol=1e-6, atol=1e-8)
-    assert_allclose(d_x, _numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
+    assert_allclose(d_w, numeric_gradient(loss, w), rtol=1e-6, atol=1e-8)
+    assert_allclose(d_b, numeric_gradient(loss, b), rtol=1e-6, atol=1e-8)
+    assert_allclose(d_x, numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference import numeric_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import erf, expit
 
@@ -98,20 +99,6 @@ def _csr_output(x, rows, w, b, name):
     return z, a
 
 
-def _numeric_gradient(f, array, h=1e-6):
-    """Central differences of the scalar f() w.r.t. every entry of array (in place)."""
-    grad = np.empty_like(array)
-    for idx in np.ndindex(array.shape):
-        saved = array[idx]
-        array[idx] = saved + h
-        f_plus = f()
-        array[idx] = saved - h
-        f_minus = f()
-        array[idx] = saved
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dense_forward_matches_numpy(dtype, name):
@@ -160,9 +147,9 @@ def test_dense_backward_matches_finite_differences(name):
     def loss():
         return np.sum(_dense_output(x, w, b, name)[1] * r)
 
-    num_x = _numeric_gradient(loss, x)
-    num_w = _numeric_gradient(loss, w)
-    num_b = _numeric_gradient(loss, b)
+    num_x = numeric_gradient(loss, x)
+    num_w = numeric_gradient(loss, w)
+    num_b = numeric_gradient(loss, b)
 
     z, a = _dense_output(x, w, b, name)
     d_a = r.copy()
@@ -248,8 +235,8 @@ def test_csr_dense_backward_matches_finite_differences(name):
     def loss():
         return np.sum(_csr_output(x, rows, w, b, name)[1] * r)
 
-    num_w = _numeric_gradient(loss, w)
-    num_b = _numeric_gradient(loss, b)
+    num_w = numeric_gradient(loss, w)
+    num_b = numeric_gradient(loss, b)
 
     z, a = _csr_output(x, rows, w, b, name)
     d_a = r.copy()

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _reference import numeric_gradient, window_geometry
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_nn._kernels.pooling import (
@@ -30,21 +31,14 @@ def _tol(dtype):
     return {"rtol": 1e-12, "atol": 1e-13}
 
 
-def _geometry(size, window, stride, padding):
-    if padding == "valid":
-        return (size - window) // stride + 1, 0
-    out = -(-size // stride)
-    return out, max((out - 1) * stride + window - size, 0) // 2
-
-
 def _problem(case, dtype, n=2, seed=0):
     height, width, channels, (ph, pw), (sh, sw), padding = case
     # distinct values: the max of every window is unique, so the gradient is defined
     rng = np.random.default_rng(seed)
     x = rng.permutation(n * height * width * channels).astype(dtype)
     x = (x / x.size - 0.5).reshape(n, height, width, channels)
-    out_h, pad_top = _geometry(height, ph, sh, padding)
-    out_w, pad_left = _geometry(width, pw, sw, padding)
+    out_h, pad_top = window_geometry(height, ph, sh, padding)
+    out_w, pad_left = window_geometry(width, pw, sw, padding)
     return x, (ph, pw, sh, sw, pad_top, pad_left), (n, out_h, out_w, channels)
 
 
@@ -104,28 +98,15 @@ def test_avg_pool2d_forward_matches_numpy(dtype, case):
     )
 
 
-def _numeric_gradient(f, array, h=1e-7):
-    grad = np.empty_like(array)
-    for idx in np.ndindex(array.shape):
-        saved = array[idx]
-        array[idx] = saved + h
-        f_plus = f()
-        array[idx] = saved - h
-        f_minus = f()
-        array[idx] = saved
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_max_pool2d_backward_matches_finite_differences(case):
-    # distinct values at least 1/size apart: h = 1e-7 never changes the argmax
+    # distinct values at least 1/size apart: h = 1e-6 never changes the argmax
     x, geometry, out_shape = _problem(case, np.float64)
     r = np.random.default_rng(1).normal(size=out_shape)
     _, argmax = _max_pool(x, geometry, out_shape)
     d_x = np.full_like(x, np.nan)
     max_pool2d_backward(r, argmax, d_x)
-    numeric = _numeric_gradient(
+    numeric = numeric_gradient(
         lambda: float(np.sum(_max_pool(x, geometry, out_shape)[0] * r)), x
     )
     assert_allclose(d_x, numeric, rtol=1e-6, atol=1e-8)
@@ -137,7 +118,7 @@ def test_avg_pool2d_backward_matches_finite_differences(case):
     r = np.random.default_rng(1).normal(size=out_shape)
     d_x = np.full_like(x, np.nan)
     avg_pool2d_backward(r, *geometry, d_x)
-    numeric = _numeric_gradient(
+    numeric = numeric_gradient(
         lambda: float(np.sum(_avg_pool(x, geometry, out_shape) * r)), x
     )
     assert_allclose(d_x, numeric, rtol=1e-6, atol=1e-8)
