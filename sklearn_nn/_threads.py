@@ -24,7 +24,7 @@ from contextlib import nullcontext
 from threadpoolctl import threadpool_info, threadpool_limits
 
 #: parts a batch is cut into, whatever the number of threads (so results are too)
-BATCH_PARTS = 4
+BATCH_PARTS = 8
 
 _executor = None
 _lock = threading.Lock()

@@ -482,6 +482,7 @@ class MaxPool2D(_Pool2D):
             max_pool2d_backward(
                 buffers["d"][lo:hi],
                 buffers["argmax"][lo:hi],
+                *buffers["geometry"],
                 _as_images(d_x, n, buffers["in_shape"])[lo:hi],
             )
 

@@ -47,11 +47,36 @@ def max_pool2d_forward(
 
 
 @jit
-def max_pool2d_backward(d_out, argmax, d_x):
-    """Route each ``d_out`` entry to its window's max: ``d_x`` (n, h, w, c),
-    overwritten; ``d_out`` and ``argmax`` (n, out_h, out_w, c)."""
+def max_pool2d_backward(
+    d_out, argmax, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left, d_x
+):
+    """Route each ``d_out`` entry to its window's max.
+
+    Shapes: d_out and argmax (n, out_h, out_w, c); d_x (n, h, w, c), overwritten.
+    """
     n, out_h, out_w, channels = d_out.shape
-    width = d_x.shape[2]
+    height, width = d_x.shape[1], d_x.shape[2]
+    tiles = (
+        stride_h == pool_h
+        and stride_w == pool_w
+        and pad_top == 0
+        and pad_left == 0
+        and out_h * pool_h == height
+        and out_w * pool_w == width
+    )
+    if tiles:
+        # the windows cover every cell exactly once: write each cell once, no zero
+        # fill (a separate pass over d_x, the larger array)
+        for i in range(n):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    for h in range(oh * pool_h, (oh + 1) * pool_h):
+                        for w in range(ow * pool_w, (ow + 1) * pool_w):
+                            cell = h * width + w
+                            for c in range(channels):
+                                hit = argmax[i, oh, ow, c] == cell
+                                d_x[i, h, w, c] = d_out[i, oh, ow, c] if hit else 0
+        return
     d_x[...] = 0
     for i in range(n):
         for oh in range(out_h):

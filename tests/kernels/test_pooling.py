@@ -15,7 +15,8 @@ from sklearn_nn._kernels.pooling import (
 DTYPES = [np.float32, np.float64]
 # (height, width, channels, pool, strides, padding)
 CASES = [
-    (4, 4, 1, (2, 2), (2, 2), "valid"),
+    (4, 4, 1, (2, 2), (2, 2), "valid"),  # windows tile the image
+    (6, 4, 3, (3, 2), (3, 2), "same"),  # ... also with "same" padding
     (5, 5, 3, (2, 2), (2, 2), "valid"),  # the remainder row/column is dropped
     (5, 5, 3, (2, 2), (2, 2), "same"),  # ... or pooled on its own
     (7, 6, 2, (3, 2), (2, 1), "valid"),  # overlapping windows
@@ -105,7 +106,7 @@ def test_max_pool2d_backward_matches_finite_differences(case):
     r = np.random.default_rng(1).normal(size=out_shape)
     _, argmax = _max_pool(x, geometry, out_shape)
     d_x = np.full_like(x, np.nan)
-    max_pool2d_backward(r, argmax, d_x)
+    max_pool2d_backward(r, argmax, *geometry, d_x)
     numeric = numeric_gradient(
         lambda: float(np.sum(_max_pool(x, geometry, out_shape)[0] * r)), x
     )
@@ -131,7 +132,7 @@ def test_pool2d_backward_float32_matches_float64(case):
     _, argmax = _max_pool(x, geometry, out_shape)
     for dtype in (np.float32, np.float64):
         d_max, d_avg = np.empty(x.shape, dtype), np.empty(x.shape, dtype)
-        max_pool2d_backward(r.astype(dtype), argmax, d_max)
+        max_pool2d_backward(r.astype(dtype), argmax, *geometry, d_max)
         avg_pool2d_backward(r.astype(dtype), *geometry, d_avg)
         if dtype == np.float32:
             d_max32, d_avg32 = d_max, d_avg
