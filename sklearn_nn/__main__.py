@@ -67,6 +67,7 @@ def main():
     X, y = load_digits(return_X_y=True)
     tic = time.perf_counter()
     sklearn_nn.MLPClassifier(max_iter=2).fit(X[:100], y[:100])
+    sklearn_nn.CNNClassifier(input_shape=(8, 8), max_iter=1).fit(X[:100], y[:100])
     print(f"warm-up (Numba compile or cache load): {time.perf_counter() - tic:.2f} s\n")
 
     header = f"{'data':<14}{'estimator':<31}{'score':>8}{'ROC AUC':>9}{'fit s':>8}"
