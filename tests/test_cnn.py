@@ -243,3 +243,22 @@ def test_warm_start_with_another_image_shape_raises_and_keeps_model():
     with pytest.raises(ValueError, match="architecture of the previous fit"):
         clf.fit(X, y)
     assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_binary_decision_function_roc_and_calibration():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.metrics import roc_auc_score
+
+    images, y = _images(n=80)
+    clf = CNNClassifier(
+        **{**SMALL, "max_iter": 50}, learning_rate_init=0.01, dropout=0.0
+    )
+    clf.fit(images, y)
+    scores = clf.decision_function(images)
+    assert scores.shape == (80,)
+    assert roc_auc_score(y, scores) > 0.9
+    calibrated = CalibratedClassifierCV(CNNClassifier(**SMALL), cv=2).fit(
+        images.reshape(80, -1), y
+    )
+    proba = calibrated.predict_proba(images.reshape(80, -1))
+    assert proba.shape == (80, 2) and np.allclose(proba.sum(axis=1), 1)
