@@ -24,7 +24,7 @@ from ._kernels.losses import LOSSES
 from ._network import Network
 from ._optimizers import make_optimizer
 from ._threads import blas_limit, kernel_threads
-from ._training import Trainer, predict_outputs
+from ._training import LBFGS_BUFFER_BYTES, Trainer, predict_outputs, rows_within
 from ._validation import (
     Interval,
     Options,
@@ -329,6 +329,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     def _fit_lbfgs(self, network, params, loss, X, Y, sample_weight, state, n_threads):
         n_samples = Y.shape[0]
         alpha, _ = self._regularization()
+        # buffers for all rows, or the objective runs over chunks of rows (images)
+        chunk = min(n_samples, rows_within(network, params.dtype, LBFGS_BUFFER_BYTES))
         trainer = Trainer(
             network,
             params,
@@ -338,7 +340,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             sample_weight,
             alpha,
             0.0,
-            n_samples,
+            chunk,
             n_threads=n_threads,
         )
         best = {"value": np.inf, "x": params.astype(np.float64)}

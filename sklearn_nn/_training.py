@@ -19,6 +19,18 @@ from .layers import CSRRows
 PREDICT_CHUNK = 4096
 #: bytes of layer buffers per predict chunk (image layers need ~0.5 MB per row)
 PREDICT_BUFFER_BYTES = 64 * 2**20
+#: bytes of layer buffers for the full-batch L-BFGS objective, computed in chunks of
+#: rows beyond it (an MLP's rows need a few kB, so this binds for images only)
+LBFGS_BUFFER_BYTES = 256 * 2**20
+
+
+def rows_within(network, dtype, budget_bytes):
+    """How many samples' layer buffers fit in ``budget_bytes`` (at least 1)."""
+    one_row = network.allocate(1, dtype)
+    row_bytes = sum(
+        v.nbytes for buf in one_row for v in buf.values() if hasattr(v, "nbytes")
+    )
+    return max(1, budget_bytes // max(row_bytes, 1))
 
 
 def predict_outputs(network, params, X, rows=None, n_threads=None):
@@ -44,11 +56,8 @@ def predict_outputs(network, params, X, rows=None, n_threads=None):
         n_total = len(X.indptr) - 1 if isinstance(X, CSRRows) else X.shape[0]
         rows = np.arange(n_total)
     n_total = rows.shape[0]
-    one_row = network.allocate(1, params.dtype)
-    row_bytes = sum(
-        v.nbytes for buf in one_row for v in buf.values() if hasattr(v, "nbytes")
-    )
-    chunk = max(1, min(PREDICT_CHUNK, PREDICT_BUFFER_BYTES // row_bytes, n_total))
+    chunk = min(PREDICT_CHUNK, rows_within(network, params.dtype, PREDICT_BUFFER_BYTES))
+    chunk = max(1, min(chunk, n_total))
     buffers = network.allocate(chunk, params.dtype, n_threads)
     x_buf = (
         None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
@@ -203,23 +212,43 @@ class Trainer:
         """Full-batch loss and gradient at ``flat`` (float64), for L-BFGS.
 
         The penalty is ``alpha / 2 ||W||^2`` over the total sample weight, as in
-        scikit-learn's MLP. ``self.buffers`` must be sized for all samples.
+        scikit-learn's MLP. When ``self.buffers`` hold fewer rows than the data, the
+        loss and gradient are summed over chunks of rows (exact: each chunk's loss
+        is scaled by the total weight).
         """
         self.params[:] = flat
-        X = self.X
         n = self.Y.shape[0]
-        sw = self.sw_buf[:n] if self.sample_weight is None else self.sample_weight
+        sw = self.sw_buf if self.sample_weight is None else self.sample_weight
+        if self.sample_weight is None and self.sw_buf.shape[0] < n:
+            sw = np.ones(n, self.params.dtype)
+        sw = sw[:n]
         sw_sum = float(sw.sum())
         dtype = self.params.dtype.type
-        if isinstance(X, CSRRows):
-            X = CSRRows(X.data, X.indices, X.indptr, np.arange(n))
-        z = self.network.forward(self.views, X, self.buffers, n)
-        d_z = self.buffers[-1]["d"][:n]
-        value = self.loss_kernel(z, self.Y, sw, dtype(1.0 / sw_sum), d_z)
-        self.network.backward(self.views, self.grad_views, X, self.buffers, n)
+        chunk = self.y_buf.shape[0]
+        value = 0.0
+        total = self.grads if chunk >= n else np.zeros_like(self.grads)
+        for start in range(0, n, chunk):
+            rows = np.arange(start, min(start + chunk, n))
+            m = rows.shape[0]
+            if isinstance(self.X, CSRRows):
+                x = CSRRows(self.X.data, self.X.indices, self.X.indptr, rows)
+            elif m == n:
+                x = self.X
+            else:
+                x = self.X[start : start + m]  # contiguous rows: a view
+            z = self.network.forward(self.views, x, self.buffers, m)
+            d_z = self.buffers[-1]["d"][:m]
+            value += self.loss_kernel(
+                z,
+                self.Y[start : start + m],
+                sw[start : start + m],
+                dtype(1.0 / sw_sum),
+                d_z,
+            )
+            self.network.backward(self.views, self.grad_views, x, self.buffers, m)
+            if total is not self.grads:
+                total += self.grads
         l2 = self.alpha / sw_sum
         value += penalty_value(self.params, self.network.n_penalized, l2, 0.0)
-        add_penalty_gradient(
-            self.params, self.network.n_penalized, dtype(l2), self.grads
-        )
-        return value, self.grads.astype(np.float64)
+        add_penalty_gradient(self.params, self.network.n_penalized, dtype(l2), total)
+        return value, total.astype(np.float64)

@@ -157,3 +157,30 @@ def test_cnn_dropout_on_images_routes_gradient_through_kept_units():
     dropped_d = buffers[0]["d"][:3].reshape(kept.shape)[~kept]
     assert kept.any() and (~kept).any()
     assert np.all(dropped_d == 0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_lbfgs_objective_over_chunks_equals_full_batch(sparse):
+    # image networks too large for one buffer compute the objective in row chunks
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    n = 10
+    X = rng.standard_normal((n, 6)) * (rng.random((n, 6)) < 0.6)
+    Y = np.eye(3)[rng.integers(0, 3, n)]
+    sw = rng.uniform(0.5, 2.0, n)
+    network = Network([Dense(4, "tanh"), Dense(3, "identity")], (6,))
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    if sparse:
+        csr = sp.csr_matrix(X)
+        X = CSRRows(csr.data, csr.indices, csr.indptr, None)
+    args = (network, params.copy(), "softmax_log_loss", X, Y, sw, 0.3, 0.0)
+    value_full, grad_full = Trainer(*args, n).objective(params)
+    value_chunks, grad_chunks = Trainer(*args, 3).objective(params)
+    np.testing.assert_allclose(value_chunks, value_full, rtol=1e-12)
+    np.testing.assert_allclose(grad_chunks, grad_full, rtol=1e-10, atol=1e-14)
+    # and without sample weights
+    args = (network, params.copy(), "softmax_log_loss", X, Y, None, 0.3, 0.0)
+    np.testing.assert_allclose(
+        Trainer(*args, 4).objective(params)[1], Trainer(*args, n).objective(params)[1]
+    )
