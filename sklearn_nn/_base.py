@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state, shuffle
 from ._kernels.losses import LOSSES
 from ._network import Network
 from ._optimizers import make_optimizer
-from ._threads import blas_limit, kernel_threads
+from ._threads import kernel_threads
 from ._training import LBFGS_BUFFER_BYTES, Trainer, predict_outputs, rows_within
 from ._validation import (
     Interval,
@@ -249,8 +249,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             state = _FitState.from_estimator(self, keep_optimizer=incremental)
         loss = self._loss_name(n_outputs)
 
-        n_threads = kernel_threads(network)
-        with blas_limit(network, n_threads):
+        with kernel_threads(network) as n_threads:
             if self.solver == "lbfgs":
                 state = self._fit_lbfgs(
                     network, params, loss, X, Y, sample_weight, state, n_threads

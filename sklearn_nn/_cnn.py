@@ -151,15 +151,23 @@ class _CNNMixin:
         elif stored != self._network.in_shapes[0]:
             raise ValueError(
                 f"X has images of shape {X.shape[1:]}; the model was fitted on rows "
-                f"of shape {self._network.in_shapes[0]} ({self.data_format})."
+                f"of shape {self._network.in_shapes[0]}."
             )
-        return X.reshape(X.shape[0], -1)
+        return X.reshape(X.shape[0], math.prod(X.shape[1:]))
 
     def _resolved_image_shape(self, n_features):
         """(height, width, channels) of one sample, and where it came from."""
         if self.input_shape is not None:
             image = _image_shape(self.input_shape, "input_shape")
             source = f"input_shape={tuple(self.input_shape)!r}"
+            stored = getattr(self, "_image_shape_of_X", None)
+            if stored is not None and tuple(stored) != self._storage_shape(image):
+                raise ValueError(
+                    f"X has images of shape {tuple(stored)} but {source} with "
+                    f"data_format={self.data_format!r} means rows of shape "
+                    f"{self._storage_shape(image)}: pass 2-D X, or fix input_shape "
+                    "or data_format."
+                )
         elif getattr(self, "_image_shape_of_X", None) is not None:
             stored = self._image_shape_of_X
             if self.data_format == "channels_first":
@@ -226,6 +234,12 @@ class _CNNMixin:
             if self.dropout > 0:
                 layers.append(Dropout(float(self.dropout)))
         return layers
+
+    def _initial_params(self, network, random_state, dtype):
+        # Glorot-uniform; the logistic factor only for the default architecture,
+        # since ``activation`` is unused when ``layers`` is given
+        logistic = self.layers is None and self.activation == "logistic"
+        return network.init_params(random_state, dtype, 2.0 if logistic else 6.0)
 
     def _finalize_fit(self):
         self.input_shape_ = self._resolved_image_shape(self.n_features_in_)[0]

@@ -7,7 +7,7 @@ parts. The parts, and so the results, do not depend on the number of threads: we
 gradients are summed over the parts in a fixed order.
 
 While such a network trains or predicts, BLAS is limited to one thread
-(``blas_limit``): each part's GEMM is large enough for one core, and a second BLAS
+(``kernel_threads``): each part's GEMM is large enough for one core, and a second BLAS
 thread would spin on the core another part needs (measured: no gain from threads
 otherwise).
 
@@ -19,7 +19,7 @@ cores together. The pool is process-wide and rebuilt after a fork.
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -40,15 +40,51 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_executor)
 
 
-def kernel_threads(network):
-    """Threads for ``network``'s split kernels: the lowest BLAS thread limit in force,
-    or 1 if no layer splits its batch (this skips threadpoolctl's ~1 ms query)."""
-    if not network.splits_batch:
-        return 1
-    limits = [info["num_threads"] for info in threadpool_info()]
+def _user_blas_threads():
+    """The lowest BLAS thread limit in force (threadpoolctl), capped at the CPUs."""
+    limits = [
+        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+    ]
     if not limits:
         return 1
     return max(1, min(min(limits), os.cpu_count() or 1))
+
+
+# BLAS is pinned to one thread while any fit or predict of an image network runs in
+# this process; the first to start saves the user's limits, the last to end restores
+# them (threadpoolctl's limits are process-wide, so concurrent fits must share one pin)
+_pin_count = 0
+_pin = None
+_pinned_user_threads = 1
+
+
+@contextmanager
+def kernel_threads(network):
+    """Context giving the threads for ``network``'s split kernels.
+
+    For a network that splits its batch: the user's BLAS thread limit, with BLAS
+    pinned to one thread inside the context (every time, so that the GEMMs, and the
+    model, never depend on the thread count). Otherwise 1, and nothing is changed
+    (no threadpoolctl query either: ~1 ms).
+    """
+    global _pin_count, _pin, _pinned_user_threads
+    if not network.splits_batch:
+        yield 1
+        return
+    with _lock:
+        if _pin_count == 0:
+            _pinned_user_threads = _user_blas_threads()
+            _pin = threadpool_limits(limits=1, user_api="blas")
+        _pin_count += 1
+        n_threads = _pinned_user_threads
+    try:
+        yield n_threads
+    finally:
+        with _lock:
+            _pin_count -= 1
+            if _pin_count == 0:
+                _pin.restore_original_limits()
+                _pin = None
 
 
 def _get_executor():
@@ -89,10 +125,3 @@ def run_parts(n, n_threads, task):
     lane(n_lanes - 1)
     for future in futures:
         future.result()
-
-
-def blas_limit(network, n_threads):
-    """One BLAS thread while a network that splits its batch runs on threads."""
-    if n_threads > 1 and network.splits_batch:
-        return threadpool_limits(limits=1, user_api="blas")
-    return nullcontext()

@@ -12,7 +12,7 @@ import numpy as np
 from ._kernels.losses import LOSSES
 from ._kernels.optim import add_penalty_gradient, penalty_value
 from ._network import take_rows
-from ._threads import blas_limit, kernel_threads
+from ._threads import kernel_threads
 from .layers import CSRRows
 
 #: most rows per chunk when predicting
@@ -26,11 +26,16 @@ LBFGS_BUFFER_BYTES = 256 * 2**20
 
 def rows_within(network, dtype, budget_bytes):
     """How many samples' layer buffers fit in ``budget_bytes`` (at least 1)."""
-    one_row = network.allocate(1, dtype)
-    row_bytes = sum(
-        v.nbytes for buf in one_row for v in buf.values() if hasattr(v, "nbytes")
-    )
-    return max(1, budget_bytes // max(row_bytes, 1))
+
+    def nbytes(n_rows):
+        buffers = network.allocate(n_rows, dtype)
+        return sum(
+            v.nbytes for b in buffers for v in b.values() if hasattr(v, "nbytes")
+        )
+
+    fixed = 2 * nbytes(1) - nbytes(2)  # per-fit buffers, e.g. per-part gradients
+    per_row = nbytes(2) - nbytes(1)
+    return max(1, (budget_bytes - fixed) // max(per_row, 1))
 
 
 def predict_outputs(network, params, X, rows=None, n_threads=None):
@@ -44,12 +49,11 @@ def predict_outputs(network, params, X, rows=None, n_threads=None):
     rows : ndarray of int, default=None
         Only these rows of X (all rows if None).
     n_threads : int, default=None
-        Threads for the image layers (None: ``kernel_threads``, and BLAS limited
+        Threads for the image layers (None: from ``kernel_threads``, BLAS pinned
         to one thread meanwhile; an int means the caller set that up).
     """
     if n_threads is None:
-        n_threads = kernel_threads(network)
-        with blas_limit(network, n_threads):
+        with kernel_threads(network) as n_threads:
             return predict_outputs(network, params, X, rows, n_threads)
     views = network.views(params)
     if rows is None:

@@ -199,6 +199,11 @@ def _pair(value, name, layer):
     return tuple(int(v) for v in pair)
 
 
+def _hashable(pair, value):
+    """``value`` unchanged if an int, else the validated pair as a tuple of ints."""
+    return int(value) if isinstance(value, Integral) else pair
+
+
 def _check_padding(padding, layer):
     if padding not in ("valid", "same"):
         raise ValueError(f"{layer} padding must be 'valid' or 'same', got {padding!r}.")
@@ -310,8 +315,19 @@ class Conv2D(_SplitLayer):
             raise ValueError(
                 f"Conv2D filters must be a positive int, got {self.filters!r}."
             )
-        _pair(self.kernel_size, "kernel_size", "Conv2D")
-        _pair(self.strides, "strides", "Conv2D")
+        # lists become tuples: specs stay hashable and equal to their tuple form
+        object.__setattr__(
+            self,
+            "kernel_size",
+            _hashable(
+                _pair(self.kernel_size, "kernel_size", "Conv2D"), self.kernel_size
+            ),
+        )
+        object.__setattr__(
+            self,
+            "strides",
+            _hashable(_pair(self.strides, "strides", "Conv2D"), self.strides),
+        )
         _check_padding(self.padding, "Conv2D")
         if self.activation not in ACTIVATIONS:
             raise ValueError(
@@ -414,9 +430,17 @@ class _Pool2D(_SplitLayer):
 
     def __post_init__(self):
         name = type(self).__name__
-        _pair(self.pool_size, "pool_size", name)
+        object.__setattr__(
+            self,
+            "pool_size",
+            _hashable(_pair(self.pool_size, "pool_size", name), self.pool_size),
+        )
         if self.strides is not None:
-            _pair(self.strides, "strides", name)
+            object.__setattr__(
+                self,
+                "strides",
+                _hashable(_pair(self.strides, "strides", name), self.strides),
+            )
         _check_padding(self.padding, name)
 
     def _geometry(self, in_shape):

@@ -262,3 +262,59 @@ def test_binary_decision_function_roc_and_calibration():
     )
     proba = calibrated.predict_proba(images.reshape(80, -1))
     assert proba.shape == (80, 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return sorted(
+        i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
+    )
+
+
+def test_concurrent_fits_and_predicts_restore_the_blas_limit():
+    # threadpoolctl's limits are process-wide: concurrent users must share one pin
+    from concurrent.futures import ThreadPoolExecutor
+
+    images, y = _images()
+    clf = CNNClassifier(**SMALL).fit(images, y)
+    before = _blas_threads()
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda _: clf.predict(images), range(60)))
+        list(pool.map(lambda _: CNNClassifier(**SMALL).fit(images, y), range(3)))
+    assert _blas_threads() == before
+
+
+def test_model_does_not_depend_on_other_thread_limits():
+    # BLAS is pinned to one thread whatever limits are in force, so an OpenMP-only
+    # limit (kernel threads from BLAS's limit) gives the same model
+    from threadpoolctl import threadpool_limits
+
+    images, y = _images(n=300, shape=(12, 12, 3))  # GEMMs large enough for 2 threads
+    params = dict(
+        conv_filters=(16, 32), hidden_layer_sizes=(64,), batch_size=100, max_iter=2
+    )
+    params["random_state"] = 0
+    ref = CNNClassifier(**params).fit(images, y)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        other = CNNClassifier(**params).fit(images, y)
+    for w1, w2 in zip(ref.coefs_, other.coefs_, strict=True):
+        assert_array_equal(w1, w2)
+
+
+def test_images_of_x_must_agree_with_input_shape():
+    images = np.zeros((20, 3, 8, 8))  # NCHW, but data_format is channels_last
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"\(3, 8, 8\).*input_shape=\(8, 8, 3\)"):
+        CNNClassifier(input_shape=(8, 8, 3), **SMALL).fit(images, y)
+    clf = CNNClassifier(input_shape=(8, 8, 3), data_format="channels_first", **SMALL)
+    assert clf.fit(images, y).input_shape_ == (8, 8, 3)
+
+
+def test_custom_layers_initialise_whatever_the_unused_activation():
+    images, y = _images()
+    layers = [Conv2D(3, 2), Flatten()]
+    relu = CNNClassifier(layers=layers, activation="relu", **SMALL).fit(images, y)
+    logistic = CNNClassifier(layers=layers, activation="logistic", **SMALL)
+    logistic.fit(images, y)
+    assert_array_equal(relu.coefs_[0], logistic.coefs_[0])
