@@ -66,7 +66,11 @@ class Dense:
     use_bias: bool = True
 
     def __post_init__(self):
-        if not isinstance(self.units, (int, np.integer)) or self.units < 1:
+        if (
+            not isinstance(self.units, Integral)
+            or isinstance(self.units, bool)
+            or self.units < 1
+        ):
             raise ValueError(f"Dense units must be a positive int, got {self.units!r}.")
         if self.activation not in ACTIVATIONS:
             raise ValueError(
@@ -311,7 +315,11 @@ class Conv2D(_SplitLayer):
     use_bias: bool = True
 
     def __post_init__(self):
-        if not isinstance(self.filters, Integral) or self.filters < 1:
+        if (
+            not isinstance(self.filters, Integral)
+            or isinstance(self.filters, bool)
+            or self.filters < 1
+        ):
             raise ValueError(
                 f"Conv2D filters must be a positive int, got {self.filters!r}."
             )

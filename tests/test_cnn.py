@@ -146,6 +146,8 @@ def test_layers_rejects_what_is_not_a_layer_spec():
         CNNClassifier(layers=[Conv2D(2), "relu"]).fit(images, y)
     with pytest.raises(ValueError, match="kernel_size"):
         Conv2D(2, kernel_size=(3, 0))
+    with pytest.raises(ValueError, match="filters"):
+        Conv2D(True)
     with pytest.raises(ValueError, match="padding"):
         MaxPool2D(padding="full")
 
