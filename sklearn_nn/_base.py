@@ -184,7 +184,8 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The targets.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -110,7 +110,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
 
         Returns
         -------
@@ -125,7 +126,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
 
         Returns
         -------
@@ -142,7 +144,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
 
         Returns
         -------
@@ -168,7 +171,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
 
         Returns
         -------
@@ -186,7 +190,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             The targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -239,7 +244,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
 
         Returns
         -------
@@ -256,7 +262,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
+            The input data. The CNN estimators take dense X only, 2-D rows or
+            3-D/4-D images (see their ``input_shape``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The targets.
         sample_weight : array-like of shape (n_samples,), default=None
