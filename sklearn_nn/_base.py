@@ -411,7 +411,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         batch_size = self._batch_size(train_idx.shape[0])
         alpha, l1 = self._regularization()
         dropout_rng = None
-        if any(type(layer).__name__ == "Dropout" for layer in network.layers):
+        if any(isinstance(layer, Dropout) for layer in network.layers):
             dropout_rng = np.random.default_rng(
                 random_state.randint(np.iinfo(np.int32).max)
             )

@@ -184,3 +184,34 @@ def test_lbfgs_objective_over_chunks_equals_full_batch(sparse):
     np.testing.assert_allclose(
         Trainer(*args, 4).objective(params)[1], Trainer(*args, n).objective(params)[1]
     )
+
+
+@pytest.mark.parametrize("layer", [Conv2D(3, 2, strides=2), MaxPool2D(), AvgPool2D()])
+def test_split_layer_alone_equals_its_run_in_a_network(layer):
+    # forward/backward of an image layer used alone (outside a Network's parallel
+    # region) give what the region computes
+    rng = np.random.default_rng(0)
+    n, in_shape = 11, (6, 5, 2)
+    X = rng.standard_normal((n, 60))
+    network = Network([layer, Flatten(), Dense(2, "identity")], in_shape)
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    views, grads = network.views(params), np.zeros_like(params)
+    buffers = network.allocate(n, np.float64, n_threads=2)
+    network.forward(views, X, buffers, n)
+    buffers[-1]["d"][:n] = rng.standard_normal((n, 2))
+    network.backward(views, network.views(grads), X, buffers, n)
+
+    alone = layer.allocate(in_shape, n, np.float64)
+    alone["threads"] = 2
+    w, b = views[0]
+    out = layer.forward(X, w, b, alone, n, False, None)
+    np.testing.assert_array_equal(out, buffers[0]["a"][:n])
+    # the gradient Flatten passed back (a conv has since masked it by relu in place:
+    # masking again changes nothing)
+    alone["d"][:n] = buffers[0]["d"][:n]
+    d_w, d_b = (np.zeros_like(w), np.zeros_like(b)) if w is not None else (None, None)
+    d_x = np.zeros((n,) + in_shape)
+    layer.backward(X, w, b, alone, n, d_w, d_b, d_x)
+    if w is not None:
+        np.testing.assert_array_equal(d_w, network.views(grads)[0][0])
+    assert np.abs(d_x).sum() > 0
