@@ -3,6 +3,8 @@
 from ._cnn import CNNClassifier, CNNRegressor
 from ._linear import LogisticRegression
 from ._mlp import MLPClassifier, MLPRegressor
+from ._neuralnet import NeuralNetClassifier, NeuralNetRegressor
+from ._pretrained import Pretrained
 
 __all__ = [
     "CNNClassifier",
@@ -10,5 +12,8 @@ __all__ = [
     "LogisticRegression",
     "MLPClassifier",
     "MLPRegressor",
+    "NeuralNetClassifier",
+    "NeuralNetRegressor",
+    "Pretrained",
 ]
 __version__ = "0.1.0"

@@ -9,28 +9,18 @@ Only the architecture and the input shape live here; training is the shared engi
 import math
 from numbers import Integral, Real
 
-import numpy as np
-import scipy.sparse as sp
-
-from ._base import BaseNeuralNet
-from ._docs import _ATTRIBUTES_DOC, _TRAINING_DOC
+from ._base import NETWORK_CONSTRAINTS, BaseNeuralNet
+from ._docs import _ATTRIBUTES_DOC, _NETWORK_DOC, _TRAINING_DOC
 from ._kernels.activations import ACTIVATIONS
 from ._mixins import NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from ._mlp import _hidden_sizes
+from ._network import layer_shapes
+from ._neuralnet import SampleShapeMixin, check_layer_list, with_output_layer
 from ._validation import Interval, StrOptions
-from .layers import (
-    AvgPool2D,
-    ChannelsFirstToLast,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    MaxPool2D,
-)
+from .layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
+from .layers.conv import ChannelsFirstToLast
 
 __all__ = ["CNNClassifier", "CNNRegressor"]
-
-_PUBLIC_LAYERS = (Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, Dropout)
 
 _ARCHITECTURE_DOC = """\
     conv_filters : array-like of int, default=(32, 64)
@@ -63,8 +53,8 @@ default="relu"
 
     layers : list of layer specs, default=None
         Another architecture, from ``sklearn_nn.layers`` (``Conv2D``,
-        ``MaxPool2D``, ``AvgPool2D``, ``Flatten``, ``Dense``, ``Dropout``): every
-        layer but the output layer, which is added for the targets (with a
+        ``MaxPool2D``, ``BatchNormalization``, ``Dense``, ...): every layer but the
+        output layer, which is added for the targets (with a
         ``Flatten`` before it if needed). When given, the parameters above are
         ignored.
 
@@ -99,8 +89,10 @@ def _image_shape(value, name):
     return tuple(int(v) for v in shape)
 
 
-class _CNNMixin:
+class _CNNMixin(SampleShapeMixin):
     """The CNN architecture and the mapping from rows of X to images."""
+
+    _sample_noun = "images"
 
     _architecture_constraints = {
         "conv_filters": ["array-like"],
@@ -116,6 +108,7 @@ class _CNNMixin:
         "layers": [list, None],
         "input_shape": ["array-like", None],
         "data_format": [StrOptions({"channels_last", "channels_first"})],
+        **NETWORK_CONSTRAINTS,
     }
 
     def _accept_sparse(self):
@@ -129,38 +122,18 @@ class _CNNMixin:
             return (channels, height, width)
         return image_shape
 
-    def _rows_from_input(self, X, reset):
-        # 3-D (n, h, w) and 4-D X are images: flatten each to a row (a view), and
-        # remember (at fit) or check (at predict) their shape
-        if isinstance(X, (list, tuple)):
-            ndim = np.ndim(X)
-        else:  # not np.ndim: array-likes may refuse numpy functions
-            ndim = getattr(X, "ndim", 2)
-        if sp.issparse(X) or ndim not in (3, 4):
-            if reset:
-                self._image_shape_of_X = None
-            return X
-        X = np.asarray(X)
-        if X.ndim == 3:
-            stored = (X.shape[1], X.shape[2], 1)
-            stored = self._storage_shape(stored)
-        else:
-            stored = X.shape[1:]
-        if reset:
-            self._image_shape_of_X = stored
-        elif stored != self._network.in_shapes[0]:
-            raise ValueError(
-                f"X has images of shape {X.shape[1:]}; the model was fitted on rows "
-                f"of shape {self._network.in_shapes[0]}."
-            )
-        return X.reshape(X.shape[0], math.prod(X.shape[1:]))
+    def _sample_shape_of(self, trailing):
+        # 3-D X is (n, height, width): one channel
+        if len(trailing) == 2:
+            return self._storage_shape((trailing[0], trailing[1], 1))
+        return tuple(trailing)
 
     def _resolved_image_shape(self, n_features):
         """(height, width, channels) of one sample, and where it came from."""
         if self.input_shape is not None:
             image = _image_shape(self.input_shape, "input_shape")
             source = f"input_shape={tuple(self.input_shape)!r}"
-            stored = getattr(self, "_image_shape_of_X", None)
+            stored = getattr(self, "_shape_of_X", None)
             if stored is not None and tuple(stored) != self._storage_shape(image):
                 raise ValueError(
                     f"X has images of shape {tuple(stored)} but {source} with "
@@ -168,8 +141,8 @@ class _CNNMixin:
                     f"{self._storage_shape(image)}: pass 2-D X, or fix input_shape "
                     "or data_format."
                 )
-        elif getattr(self, "_image_shape_of_X", None) is not None:
-            stored = self._image_shape_of_X
+        elif getattr(self, "_shape_of_X", None) is not None:
+            stored = self._shape_of_X
             if self.data_format == "channels_first":
                 image = (stored[1], stored[2], stored[0])
             else:
@@ -193,32 +166,19 @@ class _CNNMixin:
     def _build_layers(self, in_shape, n_outputs):
         image, source = self._resolved_image_shape(math.prod(in_shape))
         if self.layers is not None:
-            for layer in self.layers:
-                if not isinstance(layer, _PUBLIC_LAYERS):
-                    raise TypeError(
-                        "layers must hold layer specs from sklearn_nn.layers "
-                        f"({', '.join(c.__name__ for c in _PUBLIC_LAYERS)}), got "
-                        f"{layer!r}."
-                    )
-            hidden = list(self.layers)
+            hidden = check_layer_list(self.layers)
         else:
             hidden = self._default_layers()
         layers = [ChannelsFirstToLast()] if self.data_format == "channels_first" else []
         layers += hidden
-        # check the shapes now, naming the layer that fails and the input image
-        shape = tuple(in_shape)
-        for layer in layers:
-            try:
-                shape = layer.output_shape(shape)
-            except ValueError as exc:
-                raise ValueError(
-                    f"The architecture does not fit images of shape {image} (from "
-                    f"{source}): {exc}"
-                ) from None
-        if len(shape) != 1:
-            layers.append(Flatten())
-        layers.append(Dense(n_outputs, "identity"))
-        return layers
+        try:  # name the input image and where its shape came from
+            layer_shapes(layers, in_shape)
+        except ValueError as exc:
+            raise ValueError(
+                f"The architecture does not fit images of shape {image} (from "
+                f"{source}): {exc}"
+            ) from None
+        return with_output_layer(layers, in_shape, n_outputs)
 
     def _default_layers(self):
         layers = []
@@ -239,7 +199,8 @@ class _CNNMixin:
         # Glorot-uniform; the logistic factor only for the default architecture,
         # since ``activation`` is unused when ``layers`` is given
         logistic = self.layers is None and self.activation == "logistic"
-        return network.init_params(random_state, dtype, 2.0 if logistic else 6.0)
+        factor = 2.0 if logistic else 6.0
+        return network.init_params(random_state, dtype, self.weight_init, factor)
 
     def _finalize_fit(self):
         self.input_shape_ = self._resolved_image_shape(self.n_features_in_)[0]
@@ -258,6 +219,8 @@ class CNNClassifier(NeuralNetClassifierMixin, _CNNMixin, BaseNeuralNet):
 {_ARCHITECTURE_DOC}
 
 {_TRAINING_DOC}
+
+{_NETWORK_DOC}
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``.
@@ -328,6 +291,9 @@ class CNNClassifier(NeuralNetClassifierMixin, _CNNMixin, BaseNeuralNet):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="glorot_uniform",
+        clip_norm=None,
+        pretrained=None,
         class_weight=None,
     ):
         self.conv_filters = conv_filters
@@ -362,6 +328,9 @@ class CNNClassifier(NeuralNetClassifierMixin, _CNNMixin, BaseNeuralNet):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
+        self.clip_norm = clip_norm
+        self.pretrained = pretrained
         self.class_weight = class_weight
 
 
@@ -380,6 +349,8 @@ class CNNRegressor(NeuralNetRegressorMixin, _CNNMixin, BaseNeuralNet):
         Poisson deviance / 2 with a log link (predictions are ``exp`` of the output).
 
 {_TRAINING_DOC}
+
+{_NETWORK_DOC}
 
     Attributes
     ----------
@@ -446,6 +417,9 @@ class CNNRegressor(NeuralNetRegressorMixin, _CNNMixin, BaseNeuralNet):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="glorot_uniform",
+        clip_norm=None,
+        pretrained=None,
     ):
         self.conv_filters = conv_filters
         self.kernel_size = kernel_size
@@ -480,3 +454,6 @@ class CNNRegressor(NeuralNetRegressorMixin, _CNNMixin, BaseNeuralNet):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
+        self.clip_norm = clip_norm
+        self.pretrained = pretrained

@@ -116,3 +116,19 @@ _ATTRIBUTES_DOC = """\
 
     out_activation_ : str
         Output activation: "softmax", "logistic", "identity" or "exp"."""
+
+_NETWORK_DOC = """\
+    weight_init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", \
+"lecun_normal", "orthogonal"}, default="glorot_uniform"
+        Initialiser of the weights of every layer that names none
+        (``kernel_initializer=None``). "glorot_uniform" is scikit-learn's MLP draw
+        (biases drawn too); with the others, biases start at zero.
+
+    clip_norm : float, default=None
+        Largest global L2 norm of the data-loss gradient of a "sgd" / "adam" step;
+        a larger gradient is scaled down to it (the L2/L1 terms are added after).
+        None: no clipping. Refused with "lbfgs".
+
+    pretrained : Pretrained, default=None
+        Start the layers this network shares with a fitted one from its weights
+        (see ``sklearn_nn.Pretrained``); the other layers are drawn as usual."""

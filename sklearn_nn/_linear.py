@@ -145,6 +145,7 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
     beta_2 = 0.999
     epsilon = 1e-8
     max_fun = 15000
+    clip_norm = None
 
     def __init__(
         self,

@@ -6,8 +6,8 @@ is the shared engine of ``_base``.
 
 from numbers import Integral, Real
 
-from ._base import BaseNeuralNet
-from ._docs import _ATTRIBUTES_DOC, _TRAINING_DOC
+from ._base import NETWORK_CONSTRAINTS, BaseNeuralNet
+from ._docs import _ATTRIBUTES_DOC, _NETWORK_DOC, _TRAINING_DOC
 from ._kernels.activations import ACTIVATIONS
 from ._mixins import NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from ._validation import Interval, StrOptions
@@ -49,7 +49,13 @@ class _MLPMixin:
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        **NETWORK_CONSTRAINTS,
     }
+
+    def _initial_params(self, network, random_state, dtype):
+        # scikit-learn's draw: glorot_uniform's factor is 2 for logistic networks
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        return network.init_params(random_state, dtype, self.weight_init, factor)
 
     def _build_layers(self, in_shape, n_outputs):
         layers = []
@@ -74,6 +80,8 @@ class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
 {_ARCHITECTURE_DOC}
 
 {_TRAINING_DOC}
+
+{_NETWORK_DOC}
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into the sample weights; "balanced" uses
@@ -134,6 +142,9 @@ class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="glorot_uniform",
+        clip_norm=None,
+        pretrained=None,
         class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -161,6 +172,9 @@ class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
+        self.clip_norm = clip_norm
+        self.pretrained = pretrained
         self.class_weight = class_weight
 
 
@@ -180,6 +194,8 @@ class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
         Poisson deviance / 2 with a log link (predictions are ``exp`` of the output).
 
 {_TRAINING_DOC}
+
+{_NETWORK_DOC}
 
     Attributes
     ----------
@@ -234,6 +250,9 @@ class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="glorot_uniform",
+        clip_norm=None,
+        pretrained=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -261,3 +280,6 @@ class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
+        self.clip_norm = clip_norm
+        self.pretrained = pretrained

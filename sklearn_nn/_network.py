@@ -1,23 +1,57 @@
-"""A stack of layer specs over one contiguous parameter buffer.
+"""A stack of layer specs over one flat parameter buffer and one flat state buffer.
 
-Layout of the flat buffer: every layer's weights first, then every bias. Each layer's
-``(w, b)`` are views into it (and likewise for the gradient buffer), so an optimizer
-updates all parameters in one kernel call and the L1/L2 penalty covers exactly the
-prefix ``flat[:n_penalized]``.
+``Network`` holds shapes and offsets only (it pickles trivially); ``BoundNetwork`` is a
+network with the arrays of one fit or predict (views into the buffers, the layers'
+scratch buffers) and runs forward and backward passes over them.
+
+Layout of the parameter buffer, from the layers' ``ParamSpec`` declarations: the
+penalised parameters of trainable layers first, then their other parameters, then
+those of frozen layers (``trainable=False``). So the L1/L2 penalty covers exactly the
+prefix ``flat[:n_penalized]`` and the optimizer updates exactly ``flat[:n_trainable]``,
+each in one kernel call. (For Dense layers: every weight matrix, then every bias, as
+scikit-learn orders ``coefs_`` and ``intercepts_``.)
 """
+
+import math
 
 import numpy as np
 
+from ._initializers import draw
 from ._threads import run_parts
-from .layers import CSRRows
+from .layers.base import Batch, LayerArrays
+
+
+def layer_shapes(layers, in_shape):
+    """Each layer's input sample shape, and the last layer's output shape.
+
+    A ValueError names the layer that cannot take its input, the layer below it and
+    the shape.
+    """
+    in_shapes = []
+    shape = tuple(in_shape)
+    for i, layer in enumerate(layers):
+        in_shapes.append(shape)
+        try:
+            shape = tuple(layer.output_shape(shape))
+        except ValueError as exc:
+            below = (
+                f"the output of layer {i - 1}, {layers[i - 1]!r},"
+                if i
+                else "the network's input,"
+            )
+            raise ValueError(
+                f"Layer {i}, {layer!r}, cannot take {below} samples of shape "
+                f"{shape}: {exc}"
+            ) from None
+    return in_shapes, shape
 
 
 class Network:
-    """Shapes and offsets of a layer stack; holds no arrays, so it pickles trivially.
+    """Shapes and offsets of a layer stack; holds no arrays.
 
     Parameters
     ----------
-    layers : list of layer specs
+    layers : list of Layer
         From ``sklearn_nn.layers``.
     in_shape : tuple of int
         Shape of one input sample.
@@ -25,172 +59,246 @@ class Network:
 
     def __init__(self, layers, in_shape):
         self.layers = list(layers)
-        self.in_shapes = []
-        shape = tuple(in_shape)
-        weight_shapes, bias_shapes = [], []
-        for layer in self.layers:
-            self.in_shapes.append(shape)
-            shapes = layer.param_shapes(shape)
-            weight_shapes.append(shapes[0] if shapes else None)
-            bias_shapes.append(shapes[1] if shapes else None)
-            shape = layer.output_shape(shape)
-        self.out_shape = shape
-        self._slices = [None] * len(self.layers)
-        offset = 0
-        for i, w_shape in enumerate(weight_shapes):
-            if w_shape is not None:
-                size = int(np.prod(w_shape))
-                self._slices[i] = [(offset, w_shape)]
-                offset += size
-        self.n_penalized = offset
-        for i, b_shape in enumerate(bias_shapes):
-            if b_shape is not None:
-                size = int(np.prod(b_shape))
-                self._slices[i].append((offset, b_shape))
-                offset += size
-        self.n_params = offset
+        self.in_shapes, self.out_shape = layer_shapes(self.layers, in_shape)
+        self._param_specs = [
+            layer.param_specs(s)
+            for layer, s in zip(self.layers, self.in_shapes, strict=True)
+        ]
+        self._state_specs = [
+            layer.state_specs(s)
+            for layer, s in zip(self.layers, self.in_shapes, strict=True)
+        ]
+        self._param_slices, sizes = _layout(
+            self.layers,
+            self._param_specs,
+            groups=[
+                lambda layer, spec: layer.trainable and spec.penalized,
+                lambda layer, spec: layer.trainable and not spec.penalized,
+                lambda layer, spec: not layer.trainable,
+            ],
+        )
+        self.n_penalized = sizes[0]
+        self.n_trainable = sizes[0] + sizes[1]
+        self.n_params = sum(sizes)
+        self._state_slices, (self.n_state,) = _layout(
+            self.layers, self._state_specs, groups=[lambda layer, spec: True]
+        )
         self._runs = self._segments()
-        # a layer needs its input gradient only if some layer below it has parameters
-        # (e.g. not the first convolution after the channels-first transpose)
-        self._wants_d_x = [
-            any(self._slices[j] is not None for j in range(i))
-            for i in range(len(self.layers))
+        trained = [
+            bool(s) and layer.trainable
+            for layer, s in zip(self.layers, self._param_specs, strict=True)
+        ]
+        # a layer needs its input gradient only if a trainable layer is below it
+        # (not the first convolution, nor anything above frozen layers only)
+        self._wants_d_x = [any(trained[:i]) for i in range(len(self.layers))]
+        self._needs_backward = [
+            t or w for t, w in zip(trained, self._wants_d_x, strict=True)
         ]
 
     @property
     def splits_batch(self):
         """Whether some layer runs its batch in parts on threads."""
-        return any(getattr(layer, "splits_batch", False) for layer in self.layers)
+        return any(layer.splits_batch for layer in self.layers)
 
     @property
-    def param_layers(self):
-        """Indices of the layers that have parameters."""
-        return [i for i, s in enumerate(self._slices) if s is not None]
+    def kernel_layers(self):
+        """Indices of the layers with a ``kernel`` (``coefs_`` / ``intercepts_``)."""
+        return [
+            i
+            for i, specs in enumerate(self._param_specs)
+            if any(spec.name == "kernel" for spec in specs)
+        ]
 
     def views(self, flat):
-        """Per-layer ``(w, b)`` views into ``flat``; ``(None, None)`` without params."""
-        out = []
-        for slices in self._slices:
-            if slices is None:
-                out.append((None, None))
-                continue
-            out.append(
-                tuple(
-                    flat[start : start + int(np.prod(s))].reshape(s)
-                    for start, s in slices
-                )
-            )
-        return out
+        """Per layer, a dict of parameter views into ``flat`` by name."""
+        return _views(flat, self._param_slices)
 
-    def init_params(self, random_state, dtype, factor=6.0):
-        """Glorot-uniform weights and biases, drawn as scikit-learn's MLP draws them.
+    def state_views(self, state):
+        """Per layer, a dict of state views into ``state`` by name."""
+        return _views(state, self._state_slices)
 
-        Each layer draws its weights then its bias from ``U(-r, r)``,
-        ``r = sqrt(factor / (fan_in + fan_out))``, in layer order.
+    def init_params(
+        self, random_state, dtype, weight_init="glorot_uniform", glorot_factor=6.0
+    ):
+        """A new parameter buffer, drawn layer by layer (see ``_initializers``).
+
+        ``weight_init`` is the initialiser of kernels whose layer names none;
+        ``glorot_factor`` is glorot_uniform's ``f`` (scikit-learn: 2 for logistic
+        networks, 6 otherwise). Biases of glorot_uniform kernels are drawn from the
+        kernel's uniform, as scikit-learn draws them; others start at zero.
         """
         flat = np.zeros(self.n_params, dtype=dtype)
-        views = self.views(flat)
-        for i in self.param_layers:
-            w, b = views[i]
-            fan_in, fan_out = self.layers[i].fans(self.in_shapes[i])
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            w[...] = random_state.uniform(-bound, bound, w.shape)
-            if b.size:
-                b[...] = random_state.uniform(-bound, bound, b.shape)
+        for specs, views in zip(self._param_specs, self.views(flat), strict=True):
+            kernel_init = next(
+                (s.init or weight_init for s in specs if s.name == "kernel"), None
+            )
+            for spec in specs:
+                init = spec.init or weight_init
+                if init == "bias" and kernel_init != "glorot_uniform":
+                    init = "zeros"
+                views[spec.name][...] = draw(
+                    init, spec.shape, spec.fans, random_state, glorot_factor
+                )
         return flat
 
-    def allocate(self, n_rows, dtype, n_threads=1):
-        """Per-layer buffers (activations, their gradients) for ``n_rows`` samples,
-        and the number of threads the layers may split their loop kernels over."""
-        buffers = [
+    def init_state(self, dtype):
+        """A new state buffer, each array at its ``StateSpec.fill``."""
+        state = np.zeros(self.n_state, dtype=dtype)
+        for specs, views in zip(
+            self._state_specs, self.state_views(state), strict=True
+        ):
+            for spec in specs:
+                views[spec.name][...] = spec.fill
+        return state
+
+    def allocate(self, n_rows, dtype):
+        """Per-layer buffers (activations, their gradients) for ``n_rows`` samples."""
+        return [
             layer.allocate(shape, n_rows, dtype)
             for layer, shape in zip(self.layers, self.in_shapes, strict=True)
         ]
-        for buf in buffers:
-            buf["threads"] = n_threads
-        return buffers
+
+    def bind(self, params, state, n_rows, grads=None, n_threads=1):
+        """This network with arrays for batches of up to ``n_rows`` samples."""
+        return BoundNetwork(self, params, state, n_rows, grads, n_threads)
 
     def _segments(self):
         """The layer indices cut into runs: consecutive split layers (see
         ``sklearn_nn._threads``) form one run, any other layer is a run alone."""
         segments = []
         for i, layer in enumerate(self.layers):
-            split = getattr(layer, "splits_batch", False)
+            split = layer.splits_batch
             if split and segments and segments[-1][0]:
                 segments[-1][1].append(i)
             else:
                 segments.append((split, [i]))
         return segments
 
-    def forward(self, views, x, buffers, n, training=False, rng=None):
+
+def _layout(layers, specs_per_layer, groups):
+    """Offsets of every declared array: group by group, then layer by layer.
+
+    Returns, per layer, ``{name: (offset, shape)}``, and the size of each group.
+    """
+    slices = [{} for _ in layers]
+    sizes = []
+    offset = 0
+    for belongs in groups:
+        start = offset
+        for i, (layer, specs) in enumerate(zip(layers, specs_per_layer, strict=True)):
+            for spec in specs:
+                if belongs(layer, spec):
+                    slices[i][spec.name] = (offset, tuple(spec.shape))
+                    offset += math.prod(spec.shape)
+        sizes.append(offset - start)
+    return slices, sizes
+
+
+def _views(flat, slices):
+    return [
+        {
+            name: flat[start : start + math.prod(shape)].reshape(shape)
+            for name, (start, shape) in layer_slices.items()
+        }
+        for layer_slices in slices
+    ]
+
+
+class BoundNetwork:
+    """A network with the arrays of one fit or predict.
+
+    Parameters
+    ----------
+    network : Network
+    params, state : ndarray of shape (n_params,), (n_state,)
+        The flat buffers (read; updated in place by the caller's optimizer, and
+        the state by layers in training).
+    n_rows : int
+        The largest batch; buffers are allocated for it, once.
+    grads : ndarray of shape (n_params,), default=None
+        Gradient buffer, for ``backward``.
+    n_threads : int, default=1
+        Threads for the layers that split their batch.
+    """
+
+    def __init__(self, network, params, state, n_rows, grads=None, n_threads=1):
+        self.network = network
+        self.n_threads = n_threads
+        grad_views = (
+            network.views(grads) if grads is not None else [{}] * len(network.layers)
+        )
+        self.arrays = [
+            LayerArrays(p, g, s, b, shape)
+            for p, g, s, b, shape in zip(
+                network.views(params),
+                grad_views,
+                network.state_views(state),
+                network.allocate(n_rows, params.dtype),
+                network.in_shapes,
+                strict=True,
+            )
+        ]
+
+    def output_gradient(self, n):
+        """Where the loss writes its gradient w.r.t. the outputs: (n, *out_shape)."""
+        return self.arrays[-1].buffers["d"][:n]
+
+    def forward(self, x, n, training=False, rng=None):
         """Outputs of the last layer (its raw scores z) for ``n`` samples of ``x``.
 
         A run of split layers goes part by part in one parallel region: each part
         of the batch passes through all of them on one thread.
         """
-        for split, run in self._runs:
+        layers, arrays = self.network.layers, self.arrays
+        whole = Batch(n, 0, n, 0, training, rng)
+        for split, run in self.network._runs:
             if not split:
                 i = run[0]
-                w, b = views[i]
-                x = self.layers[i].forward(x, w, b, buffers[i], n, training, rng)
-                # remembered for backward: a layer may return its input (dropout)
-                buffers[i]["out"] = x
+                x = arrays[i].out = layers[i].forward(x, arrays[i], whole)
                 continue
-            x_run = x
 
-            def forward_part(k, lo, hi, run=run, x_run=x_run):
+            def forward_part(k, lo, hi, run=run, x_run=x):
+                batch = Batch(n, lo, hi, k, training, rng)
                 x_part = x_run
                 for i in run:
-                    w, b = views[i]
-                    self.layers[i].forward_part(x_part, w, b, buffers[i], n, lo, hi)
-                    x_part = buffers[i]["a"][:n]
+                    x_part = arrays[i].out = layers[i].forward(x_part, arrays[i], batch)
 
-            run_parts(n, buffers[run[0]]["threads"], forward_part)
-            for i in run:
-                buffers[i]["out"] = buffers[i]["a"][:n]
-            x = buffers[run[-1]]["out"]
+            run_parts(n, self.n_threads, forward_part)
+            x = arrays[run[-1]].out
         return x
 
-    def backward(self, views, grad_views, x, buffers, n):
-        """Fill the gradient views from the output gradient in ``buffers[-1]["d"]``.
+    def backward(self, x, n):
+        """Fill the gradient buffer from ``output_gradient(n)``.
 
         ``x`` is the network's input; each layer reads its own input as the previous
-        layer's output buffer, and writes its input gradient into the previous
-        layer's ``"d"`` buffer, unless no layer below has parameters (``d_x`` None).
-        A run of split layers goes part by part, as in ``forward``.
+        layer's output, and writes its input gradient into the previous layer's
+        ``"d"`` buffer, unless no trainable layer is below (``d_x`` None). Layers
+        with nothing to compute (frozen, nothing trainable below) are skipped.
         """
-        inputs = [x] + [buf["out"] for buf in buffers[:-1]]
+        network, layers, arrays = self.network, self.network.layers, self.arrays
+        inputs = [x] + [a.out for a in arrays[:-1]]
+        needed = network._needs_backward
 
         def input_gradient(i):
-            return buffers[i - 1]["d"][:n] if self._wants_d_x[i] else None
+            return arrays[i - 1].buffers["d"][:n] if network._wants_d_x[i] else None
 
-        for split, run in reversed(self._runs):
+        whole = Batch(n, 0, n, 0, True, None)
+        for split, run in reversed(network._runs):
             if not split:
                 i = run[0]
-                w, b = views[i]
-                d_w, d_b = grad_views[i]
-                self.layers[i].backward(
-                    inputs[i], w, b, buffers[i], n, d_w, d_b, input_gradient(i)
-                )
+                if needed[i]:
+                    layers[i].backward(inputs[i], arrays[i], whole, input_gradient(i))
                 continue
 
             def backward_part(k, lo, hi, run=run):
+                batch = Batch(n, lo, hi, k, True, None)
                 for i in reversed(run):
-                    self.layers[i].backward_part(
-                        k, views[i][0], buffers[i], n, lo, hi, input_gradient(i)
-                    )
+                    if needed[i]:
+                        layers[i].backward(
+                            inputs[i], arrays[i], batch, input_gradient(i)
+                        )
 
-            run_parts(n, buffers[run[0]]["threads"], backward_part)
+            run_parts(n, self.n_threads, backward_part)
             for i in run:
-                d_w, d_b = grad_views[i]
-                self.layers[i].backward_reduce(buffers[i], n, d_w, d_b)
-
-
-def take_rows(X, rows, out):
-    """Rows ``rows`` of X as the network's input: a copy into ``out`` for dense X, a
-    row-index view for CSR X (never densified)."""
-    if isinstance(X, CSRRows):
-        return CSRRows(X.data, X.indices, X.indptr, rows)
-    n = rows.shape[0]
-    np.take(X, rows, axis=0, out=out[:n])
-    return out[:n]
+                if needed[i]:
+                    layers[i].reduce_gradients(arrays[i], n)

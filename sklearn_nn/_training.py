@@ -1,4 +1,4 @@
-"""One fit's working set: preallocated buffers, the train step, the epoch, L-BFGS.
+"""One fit's working set: the data, preallocated buffers, the train step, the epoch.
 
 A ``Trainer`` is built once per call to ``fit`` / ``partial_fit`` and thrown away after
 it; it never lives on the estimator, so ``clone`` and pickle stay trivial. Nothing in
@@ -10,10 +10,9 @@ largest batch.
 import numpy as np
 
 from ._kernels.losses import LOSSES
-from ._kernels.optim import add_penalty_gradient, penalty_value
-from ._network import take_rows
+from ._kernels.optim import add_penalty_gradient, clip_by_global_norm, penalty_value
 from ._threads import kernel_threads
-from .layers import CSRRows
+from .layers.base import CSRRows
 
 #: most rows per chunk when predicting
 PREDICT_CHUNK = 4096
@@ -23,6 +22,51 @@ PREDICT_BUFFER_BYTES = 64 * 2**20
 #: bytes of layer buffers for the full-batch L-BFGS objective, computed in chunks of
 #: rows beyond it (binds for image networks: an MLP's rows need a few kB)
 LBFGS_BUFFER_BYTES = 256 * 2**20
+
+
+class TrainingData:
+    """What a fit trains on: inputs, encoded targets, sample weights.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, ...) or CSRRows
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets, in the parameters' dtype.
+    sample_weight : ndarray of shape (n_samples,) or None
+    """
+
+    def __init__(self, X, Y, sample_weight=None):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+
+    @property
+    def n_samples(self):
+        """Number of samples."""
+        return self.Y.shape[0]
+
+    def take(self, rows, out):
+        """Inputs of the samples ``rows``: copied into ``out`` for dense X, a
+        row-index view for CSR X (never densified)."""
+        return take_rows(self.X, rows, out)
+
+    def chunk(self, start, stop):
+        """Inputs of the contiguous samples ``[start, stop)``, without a copy."""
+        if isinstance(self.X, CSRRows):
+            return CSRRows(
+                self.X.data, self.X.indices, self.X.indptr, np.arange(start, stop)
+            )
+        return self.X[start:stop]
+
+
+def take_rows(X, rows, out):
+    """Rows ``rows`` of X: a copy into ``out`` for dense X, a row-index view for CSR
+    X, or a new array when ``out`` is None (one batch holds every sample)."""
+    if isinstance(X, CSRRows):
+        return CSRRows(X.data, X.indices, X.indptr, rows)
+    if out is None:
+        return X[rows]
+    n = rows.shape[0]
+    np.take(X, rows, axis=0, out=out[:n])
+    return out[:n]
 
 
 def rows_within(network, dtype, budget_bytes):
@@ -39,13 +83,13 @@ def rows_within(network, dtype, budget_bytes):
     return max(1, (budget_bytes - fixed) // max(per_row, 1))
 
 
-def predict_outputs(network, params, X, rows=None, n_threads=None):
+def predict_outputs(network, params, state, X, rows=None, n_threads=None):
     """Raw outputs (logits, or the regression output before its link) for X.
 
     Parameters
     ----------
     network : Network
-    params : ndarray of shape (n_params,)
+    params, state : ndarray of shape (n_params,), (n_state,)
     X : ndarray of shape (n_samples, ...) or CSRRows
     rows : ndarray of int, default=None
         Only these rows of X (all rows if None).
@@ -55,15 +99,14 @@ def predict_outputs(network, params, X, rows=None, n_threads=None):
     """
     if n_threads is None:
         with kernel_threads(network) as n_threads:
-            return predict_outputs(network, params, X, rows, n_threads)
-    views = network.views(params)
+            return predict_outputs(network, params, state, X, rows, n_threads)
     if rows is None:
         n_total = len(X.indptr) - 1 if isinstance(X, CSRRows) else X.shape[0]
         rows = np.arange(n_total)
     n_total = rows.shape[0]
     chunk = min(PREDICT_CHUNK, rows_within(network, params.dtype, PREDICT_BUFFER_BYTES))
     chunk = max(1, min(chunk, n_total))
-    buffers = network.allocate(chunk, params.dtype, n_threads)
+    bound = network.bind(params, state, chunk, n_threads=n_threads)
     x_buf = (
         None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
     )
@@ -71,80 +114,77 @@ def predict_outputs(network, params, X, rows=None, n_threads=None):
     for start in range(0, n_total, chunk):
         stop = min(start + chunk, n_total)
         x = take_rows(X, rows[start:stop], x_buf)
-        out[start:stop] = network.forward(views, x, buffers, stop - start)
+        out[start:stop] = bound.forward(x, stop - start)
     return out
 
 
 class Trainer:
-    """Buffers and steps for training ``network`` in place on ``params``.
+    """Buffers and steps for training a network in place on ``params``.
 
     Parameters
     ----------
     network : Network
     params : ndarray of shape (n_params,)
-        Updated in place.
+        Updated in place (its trainable prefix).
+    state : ndarray of shape (n_state,)
+        Layer state (running statistics), updated in place in training.
+    data : TrainingData
     loss : str
         A key of ``LOSSES``.
-    X : ndarray of shape (n_samples, ...) or CSRRows
-    Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets, in the parameters' dtype.
-    sample_weight : ndarray of shape (n_samples,) or None
-    alpha, l1 : float
+    alpha, l1 : float, default=0
         L2 and L1 strengths, divided by the batch's total sample weight at each step.
     batch_size : int
         The largest batch; buffers are sized for it.
-    dropout_rng : numpy.random.Generator or None
-        Source of the dropout masks.
+    rng : numpy.random.Generator, default=None
+        Random numbers for the layers that need them (dropout masks).
     n_threads : int, default=1
         Threads for the image layers (see ``sklearn_nn._threads``).
+    clip_norm : float, default=None
+        Largest L2 norm of a step's data-loss gradient (None: no clipping).
     """
 
     def __init__(
         self,
         network,
         params,
+        state,
+        data,
+        *,
         loss,
-        X,
-        Y,
-        sample_weight,
-        alpha,
-        l1,
         batch_size,
-        dropout_rng=None,
+        alpha=0.0,
+        l1=0.0,
+        rng=None,
         n_threads=1,
+        clip_norm=None,
     ):
         dtype = params.dtype
-        self.network = network
-        self.params = params
-        self.views = network.views(params)
+        self.network, self.params, self.data = network, params, data
         self.grads = np.zeros_like(params)
-        self.grad_views = network.views(self.grads)
+        self.bound = network.bind(params, state, batch_size, self.grads, n_threads)
+        k = network.n_trainable
+        self.trainable, self.trainable_grads = params[:k], self.grads[:k]
         self.loss_kernel = LOSSES[loss][0]
-        self.X, self.Y, self.sample_weight = X, Y, sample_weight
-        self.alpha, self.l1 = alpha, l1
-        self.dropout_rng = dropout_rng
-        self.buffers = network.allocate(batch_size, dtype, n_threads)
+        self.alpha, self.l1, self.rng = alpha, l1, rng
+        self.clip_norm = clip_norm
         self.sw_buf = np.ones(batch_size, dtype)
         self._grad_sum = None  # gradient accumulator of a chunked objective
-        self.y_buf = np.empty((batch_size, Y.shape[1]), dtype)
-        # mini-batch copies of X; the full-batch objective (L-BFGS) reads X directly
+        self.y_buf = np.empty((batch_size, data.Y.shape[1]), dtype)
+        # mini-batch copies of X; one batch of every sample copies X[rows] itself
         self.x_buf = None
-        if not isinstance(X, CSRRows) and batch_size < Y.shape[0]:
-            self.x_buf = np.empty((batch_size,) + X.shape[1:], X.dtype)
+        if not isinstance(data.X, CSRRows) and batch_size < data.n_samples:
+            self.x_buf = np.empty((batch_size,) + data.X.shape[1:], data.X.dtype)
 
     def _load_batch(self, rows):
         n = rows.shape[0]
-        if self.x_buf is None and not isinstance(self.X, CSRRows):
-            x = self.X[rows]  # one batch holds every sample: a copy per epoch
-        else:
-            x = take_rows(self.X, rows, self.x_buf)
+        x = self.data.take(rows, self.x_buf)
         y = self.y_buf[:n]
-        np.take(self.Y, rows, axis=0, out=y)
+        np.take(self.data.Y, rows, axis=0, out=y)
         sw = self.sw_buf[:n]
-        if self.sample_weight is None:
+        if self.data.sample_weight is None:
             sw_sum = float(n)
         else:
-            np.take(self.sample_weight, rows, out=sw)
+            np.take(self.data.sample_weight, rows, out=sw)
             sw_sum = float(sw.sum())
         return x, y, sw, sw_sum
 
@@ -159,13 +199,16 @@ class Trainer:
         if sw_sum <= 0:  # all weights zero: nothing to learn from this batch
             return 0.0, 0.0
         dtype = self.params.dtype.type
-        z = self.network.forward(self.views, x, self.buffers, n, True, self.dropout_rng)
-        d_z = self.buffers[-1]["d"][:n]
-        loss = self.loss_kernel(z, y, sw, dtype(1.0 / sw_sum), d_z)
-        self.network.backward(self.views, self.grad_views, x, self.buffers, n)
+        z = self.bound.forward(x, n, True, self.rng)
+        loss = self.loss_kernel(
+            z, y, sw, dtype(1.0 / sw_sum), self.bound.output_gradient(n)
+        )
+        self.bound.backward(x, n)
+        if self.clip_norm is not None:
+            clip_by_global_norm(self.trainable_grads, self.clip_norm)
         optimizer.step(
-            self.params,
-            self.grads,
+            self.trainable,
+            self.trainable_grads,
             self.network.n_penalized,
             self.alpha / sw_sum,
             self.l1 / sw_sum,
@@ -201,12 +244,9 @@ class Trainer:
 
     def data_loss(self, outputs, rows):
         """Weighted mean loss of precomputed ``outputs`` for the samples ``rows``."""
-        y = self.Y[rows]
-        sw = (
-            np.ones(rows.shape[0], y.dtype)
-            if self.sample_weight is None
-            else self.sample_weight[rows]
-        )
+        y = self.data.Y[rows]
+        weights = self.data.sample_weight
+        sw = np.ones(rows.shape[0], y.dtype) if weights is None else weights[rows]
         total = float(sw.sum())
         if total <= 0:
             return np.nan
@@ -215,45 +255,44 @@ class Trainer:
         return self.loss_kernel(outputs, y, sw, dtype(1.0 / total), scratch)
 
     def objective(self, flat):
-        """Full-batch loss and gradient at ``flat`` (float64), for L-BFGS.
+        """Full-batch loss and gradient w.r.t. the trainable parameters at ``flat``
+        (float64), for L-BFGS.
 
         The penalty is ``alpha / 2 ||W||^2`` over the total sample weight, as in
-        scikit-learn's MLP. When ``self.buffers`` hold fewer rows than the data, the
+        scikit-learn's MLP. When the buffers hold fewer rows than the data, the
         loss and gradient are summed over chunks of rows (exact: each chunk's loss
         is scaled by the total weight).
         """
-        self.params[:] = flat
-        n = self.Y.shape[0]
-        weights = self.sample_weight
+        self.trainable[:] = flat
+        data, n = self.data, self.data.n_samples
+        weights = data.sample_weight
         sw_sum = float(n) if weights is None else float(weights.sum())
         dtype = self.params.dtype.type
         chunk = self.y_buf.shape[0]
         if chunk < n and self._grad_sum is None:
-            self._grad_sum = np.empty_like(self.grads)
-        total = self.grads if chunk >= n else self._grad_sum
+            self._grad_sum = np.empty_like(self.trainable_grads)
+        total = self.trainable_grads if chunk >= n else self._grad_sum
         value = 0.0
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             m = stop - start
-            if isinstance(self.X, CSRRows):
-                x = CSRRows(
-                    self.X.data, self.X.indices, self.X.indptr, np.arange(start, stop)
-                )
-            else:
-                x = self.X[start:stop]  # contiguous rows: a view
+            x = data.chunk(start, stop)
             # sw_buf holds ones, for unweighted data
             sw = self.sw_buf[:m] if weights is None else weights[start:stop]
-            z = self.network.forward(self.views, x, self.buffers, m)
-            d_z = self.buffers[-1]["d"][:m]
+            z = self.bound.forward(x, m)
             value += self.loss_kernel(
-                z, self.Y[start:stop], sw, dtype(1.0 / sw_sum), d_z
+                z,
+                data.Y[start:stop],
+                sw,
+                dtype(1.0 / sw_sum),
+                self.bound.output_gradient(m),
             )
-            self.network.backward(self.views, self.grad_views, x, self.buffers, m)
-            if total is not self.grads:
+            self.bound.backward(x, m)
+            if total is not self.trainable_grads:
                 if start == 0:
-                    total[...] = self.grads
+                    total[...] = self.trainable_grads
                 else:
-                    total += self.grads
+                    total += self.trainable_grads
         l2 = self.alpha / sw_sum
         value += penalty_value(self.params, self.network.n_penalized, l2, 0.0)
         add_penalty_gradient(self.params, self.network.n_penalized, dtype(l2), total)

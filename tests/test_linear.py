@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _engine import objective_trainer
 from sklearn import linear_model
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
@@ -10,8 +11,6 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_nn import LogisticRegression
 from sklearn_nn._kernels.losses import sigmoid_log_loss, softmax_log_loss
-from sklearn_nn._network import Network
-from sklearn_nn._training import Trainer
 from sklearn_nn.layers import Dense
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -86,12 +85,11 @@ def test_loss_gradient_with_l2_and_weights_matches_finite_differences(
     labels = rng.integers(0, 3, 12)
     Y = np.eye(3)[labels] if n_outputs == 3 else (labels[:, None] > 0).astype(float)
     loss = "softmax_log_loss" if n_outputs == 3 else "sigmoid_log_loss"
-    network = Network([Dense(n_outputs, "identity")], (5,))
-    params = rng.standard_normal(network.n_params)
-    trainer = Trainer(
-        network, params, loss, X, Y, rng.uniform(0.5, 2, 12), 0.7, 0.0, 12
+    sw = rng.uniform(0.5, 2, 12)
+    trainer = objective_trainer(
+        [Dense(n_outputs, "identity")], (5,), X, Y, sw, alpha=0.7, loss=loss
     )
-    x0 = params.copy()
+    x0 = rng.standard_normal(trainer.params.size)
     _, grad = trainer.objective(x0)
     h = 1e-6
     expected = np.array(

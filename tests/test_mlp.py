@@ -196,9 +196,9 @@ def test_float32_trains_and_predicts_in_float32_without_copy(monkeypatch):
     seen = []
     init = _training.Trainer.__init__
 
-    def spy(self, network, params, loss, X_train, *args, **kwargs):
-        seen.append(X_train)
-        init(self, network, params, loss, X_train, *args, **kwargs)
+    def spy(self, network, params, state, data, **kwargs):
+        seen.append(data.X)
+        init(self, network, params, state, data, **kwargs)
 
     monkeypatch.setattr(_training.Trainer, "__init__", spy)
     model = MLPClassifier(max_iter=3, random_state=0).fit(X, y)

@@ -1,30 +1,25 @@
-"""The whole network's gradient (all layers, loss, penalty) vs finite differences."""
+"""The whole network: gradients (all layers, loss, penalty) vs finite differences,
+the flat buffer layout from the layers' declarations, frozen layers, split runs."""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from _engine import central_differences, objective_trainer
 
 from sklearn_nn._network import Network
-from sklearn_nn._training import Trainer
 from sklearn_nn.layers import (
+    Activation,
     AvgPool2D,
-    ChannelsFirstToLast,
+    BatchNormalization,
     Conv2D,
-    CSRRows,
     Dense,
     Dropout,
     Flatten,
+    LayerNormalization,
     MaxPool2D,
 )
-
-
-def _central_differences(f, x, h=1e-6):
-    grad = np.empty_like(x)
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step[i] = h
-        grad[i] = (f(x + step)[0] - f(x - step)[0]) / (2 * h)
-    return grad
-
+from sklearn_nn.layers.base import CSRRows
+from sklearn_nn.layers.conv import ChannelsFirstToLast
 
 CASES = [
     # (loss, n_outputs, target kind, hidden activation)
@@ -47,6 +42,13 @@ def _targets(kind, rng, n, k):
     return rng.standard_normal((n, k))
 
 
+def _check_gradient(trainer):
+    x0 = trainer.params[: trainer.network.n_trainable].copy()
+    _, grad = trainer.objective(x0)
+    expected = central_differences(trainer.objective, x0)
+    np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-8)
+
+
 @pytest.mark.parametrize("loss, n_outputs, kind, activation", CASES)
 def test_network_gradient_matches_finite_differences(loss, n_outputs, kind, activation):
     rng = np.random.default_rng(0)
@@ -55,50 +57,56 @@ def test_network_gradient_matches_finite_differences(loss, n_outputs, kind, acti
     Y = _targets(kind, rng, n, n_outputs)
     sw = rng.uniform(0.5, 2.0, n)
     layers = [Dense(5, activation), Dense(3, activation), Dense(n_outputs, "identity")]
-    network = Network(layers, (n_features,))
-    params = network.init_params(np.random.RandomState(0), np.float64)
-    trainer = Trainer(network, params, loss, X, Y, sw, 0.3, 0.0, n)
-    x0 = params.copy()
-    _, grad = trainer.objective(x0)
-    expected = _central_differences(lambda p: trainer.objective(p), x0)
-    np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-8)
+    _check_gradient(
+        objective_trainer(layers, (n_features,), X, Y, sw, alpha=0.3, loss=loss)
+    )
 
 
 def test_network_sparse_input_gradient_matches_dense():
-    import scipy.sparse as sp
-
     rng = np.random.default_rng(0)
     X = sp.random(9, 6, density=0.4, format="csr", random_state=0)
     Y = np.eye(3)[rng.integers(0, 3, 9)]
-    network = Network([Dense(4, "relu"), Dense(3, "identity")], (6,))
-    params = network.init_params(np.random.RandomState(0), np.float64)
-    sparse = Trainer(
-        network,
-        params.copy(),
-        "softmax_log_loss",
-        CSRRows(X.data, X.indices, X.indptr, None),
-        Y,
-        None,
-        0.1,
-        0.0,
-        9,
-    )
-    dense = Trainer(
-        network, params.copy(), "softmax_log_loss", X.toarray(), Y, None, 0.1, 0.0, 9
-    )
+    layers = [Dense(4, "relu"), Dense(3, "identity")]
+    rows = CSRRows(X.data, X.indices, X.indptr, None)
+    sparse = objective_trainer(layers, (6,), rows, Y, alpha=0.1, batch_size=9)
+    dense = objective_trainer(layers, (6,), X.toarray(), Y, alpha=0.1, batch_size=9)
+    params = sparse.params.copy()
     value_s, grad_s = sparse.objective(params)
     value_d, grad_d = dense.objective(params)
     np.testing.assert_allclose(value_s, value_d, rtol=1e-12)
     np.testing.assert_allclose(grad_s, grad_d, rtol=1e-10, atol=1e-12)
 
 
-def test_network_flat_buffer_layout_weights_first():
-    network = Network([Dense(5), Dense(2, "identity")], (3,))
+def test_network_flat_buffer_layout_follows_declarations():
+    # penalised (kernels) first, then the other trainable parameters (biases, BN's
+    # gamma/beta), then frozen layers' parameters; the state in its own buffer
+    network = Network(
+        [
+            Dense(5, trainable=False),
+            BatchNormalization(),
+            Dense(2, "identity"),
+        ],
+        (3,),
+    )
     flat = np.arange(network.n_params, dtype=float)
-    (w1, b1), (w2, b2) = network.views(flat)
-    assert network.n_penalized == 3 * 5 + 5 * 2
-    assert w1.base is flat and b2.base is flat
-    assert w1.ravel()[0] == 0 and w2.ravel()[0] == 15 and b1[0] == 25 and b2[-1] == 31
+    frozen, norm, head = network.views(flat)
+    assert network.n_penalized == 5 * 2
+    assert network.n_trainable == 5 * 2 + 2 + 5 + 5
+    assert network.n_params == network.n_trainable + 3 * 5 + 5
+    assert head["kernel"].ravel()[0] == 0 and norm["gamma"][0] == 10
+    assert norm["beta"][0] == 15 and head["bias"][0] == 20
+    assert frozen["kernel"].ravel()[0] == 22 and frozen["bias"][-1] == 41
+    assert all(v.base is flat for layer in (frozen, norm, head) for v in layer.values())
+    assert network.n_state == 10
+    state = network.init_state(np.float64)
+    views = network.state_views(state)[1]
+    assert np.all(views["moving_mean"] == 0) and np.all(views["moving_variance"] == 1)
+    assert network.kernel_layers == [0, 2]
+
+
+def test_network_shape_error_names_both_layers():
+    with pytest.raises(ValueError, match=r"Layer 1, Dense.*output of layer 0, Conv2D"):
+        Network([Conv2D(2, 3), Dense(3)], (5, 5, 1))
 
 
 CNN_CASES = {
@@ -115,6 +123,21 @@ CNN_CASES = {
         AvgPool2D(2, strides=1),
         Flatten(),
     ],
+    "conv-layernorm-activation": [
+        Conv2D(3, 3, padding="same", activation="identity", use_bias=False),
+        LayerNormalization(),
+        Activation("gelu"),
+        MaxPool2D(2, padding="same"),
+        Flatten(),
+    ],
+    "dense-layernorm-tanh": [
+        Flatten(),
+        Dense(6, "identity"),
+        LayerNormalization(epsilon=1e-5),
+        Activation("tanh"),
+        Dense(4, "relu"),
+        Activation("leaky_relu"),
+    ],
 }
 
 
@@ -128,33 +151,88 @@ def test_cnn_gradient_matches_finite_differences(name):
     layers = CNN_CASES[name] + [Dense(3, "identity")]
     if isinstance(layers[0], ChannelsFirstToLast):
         in_shape = (in_shape[2], in_shape[0], in_shape[1])
-    network = Network(layers, in_shape)
-    params = network.init_params(np.random.RandomState(0), np.float64)
-    trainer = Trainer(network, params, "softmax_log_loss", X, Y, None, 0.1, 0.0, n)
-    x0 = params.copy()
-    _, grad = trainer.objective(x0)
-    expected = _central_differences(lambda p: trainer.objective(p), x0)
+    _check_gradient(objective_trainer(layers, in_shape, X, Y, alpha=0.1))
+
+
+def _training_mode_gradient_check(layers, in_shape, X, Y, rng):
+    """Training-mode (batch statistics) loss and gradient vs finite differences."""
+    trainer = objective_trainer(layers, in_shape, X, Y)
+    bound, n = trainer.bound, X.shape[0]
+    k = trainer.network.n_trainable
+
+    def loss_and_grad(p):
+        trainer.params[:k] = p
+        z = bound.forward(X, n, training=True)
+        value = trainer.loss_kernel(z, Y, np.ones(n), 1.0 / n, bound.output_gradient(n))
+        bound.backward(X, n)
+        return value, trainer.grads[:k].copy()
+
+    x0 = trainer.params[:k].copy()
+    _, grad = loss_and_grad(x0)
+    expected = central_differences(loss_and_grad, x0)
     np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "layers, in_shape",
+    [
+        ([Dense(5, "identity"), BatchNormalization(), Activation("tanh")], (4,)),
+        (
+            [
+                Conv2D(3, 2, padding="same", activation="identity"),
+                BatchNormalization(momentum=0.5),
+                Activation("relu"),
+                Flatten(),
+                Dense(4, "tanh"),
+                BatchNormalization(epsilon=1e-5),
+            ],
+            (4, 3, 2),
+        ),
+    ],
+    ids=["dense-bn", "conv-bn-relu-dense-bn"],
+)
+def test_batch_norm_network_gradient_in_training_mode(layers, in_shape):
+    rng = np.random.default_rng(0)
+    n = 6
+    X = rng.standard_normal((n, int(np.prod(in_shape))))
+    Y = np.eye(3)[rng.integers(0, 3, n)]
+    _training_mode_gradient_check(layers + [Dense(3, "identity")], in_shape, X, Y, rng)
+
+
+def test_frozen_layers_get_no_update_and_skip_backward():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 4))
+    Y = np.eye(2)[rng.integers(0, 2, 8)]
+    layers = [Dense(5, trainable=False), Dense(3), Dense(2, "identity")]
+    trainer = objective_trainer(layers, (4,), X, Y, alpha=0.5)
+    network = trainer.network
+    # the first layer needs no input gradient and, frozen, no backward at all
+    assert network._needs_backward == [False, True, True]
+    assert network._wants_d_x == [False, False, True]
+    k = network.n_trainable
+    frozen = trainer.params[k:].copy()
+    value, grad = trainer.objective(trainer.params[:k].copy())
+    assert grad.shape == (k,)
+    np.testing.assert_array_equal(trainer.params[k:], frozen)
 
 
 def test_cnn_dropout_on_images_routes_gradient_through_kept_units():
     # training-mode step on conv activations: dropped units get zero gradient
     rng = np.random.default_rng(0)
-    in_shape = (4, 4, 1)
     X = rng.standard_normal((3, 16))
-    network = Network(
-        [Conv2D(2, 3, padding="same"), Dropout(0.5), Flatten(), Dense(2, "identity")],
-        in_shape,
-    )
-    params = network.init_params(np.random.RandomState(0), np.float64)
-    views = network.views(params)
-    buffers = network.allocate(3, np.float64)
-    network.forward(views, X, buffers, 3, True, np.random.default_rng(1))
-    buffers[-1]["d"][:3] = 1.0
-    grads = np.zeros_like(params)
-    network.backward(views, network.views(grads), X, buffers, 3)
-    kept = buffers[1]["u"][:3] >= 0.5
-    dropped_d = buffers[0]["d"][:3].reshape(kept.shape)[~kept]
+    layers = [
+        Conv2D(2, 3, padding="same"),
+        Dropout(0.5),
+        Flatten(),
+        Dense(2, "identity"),
+    ]
+    trainer = objective_trainer(layers, (4, 4, 1), X, np.eye(2)[[0, 1, 0]])
+    bound = trainer.bound
+    bound.forward(X, 3, True, np.random.default_rng(1))
+    bound.output_gradient(3)[...] = 1.0
+    bound.backward(X, 3)
+    kept = bound.arrays[1].buffers["u"][:3] >= 0.5
+    dropped_d = bound.arrays[0].buffers["d"][:3].reshape(kept.shape)[~kept]
     assert kept.any() and (~kept).any()
     assert np.all(dropped_d == 0)
 
@@ -162,56 +240,56 @@ def test_cnn_dropout_on_images_routes_gradient_through_kept_units():
 @pytest.mark.parametrize("sparse", [False, True])
 def test_lbfgs_objective_over_chunks_equals_full_batch(sparse):
     # image networks too large for one buffer compute the objective in row chunks
-    import scipy.sparse as sp
-
     rng = np.random.default_rng(0)
     n = 10
     X = rng.standard_normal((n, 6)) * (rng.random((n, 6)) < 0.6)
     Y = np.eye(3)[rng.integers(0, 3, n)]
     sw = rng.uniform(0.5, 2.0, n)
-    network = Network([Dense(4, "tanh"), Dense(3, "identity")], (6,))
-    params = network.init_params(np.random.RandomState(0), np.float64)
+    layers = [Dense(4, "tanh"), Dense(3, "identity")]
     if sparse:
         csr = sp.csr_matrix(X)
         X = CSRRows(csr.data, csr.indices, csr.indptr, None)
-    args = (network, params.copy(), "softmax_log_loss", X, Y, sw, 0.3, 0.0)
-    value_full, grad_full = Trainer(*args, n).objective(params)
-    value_chunks, grad_chunks = Trainer(*args, 3).objective(params)
+    full = objective_trainer(layers, (6,), X, Y, sw, alpha=0.3, batch_size=n)
+    chunks = objective_trainer(layers, (6,), X, Y, sw, alpha=0.3, batch_size=3)
+    params = full.params.copy()
+    value_full, grad_full = full.objective(params)
+    value_chunks, grad_chunks = chunks.objective(params)
     np.testing.assert_allclose(value_chunks, value_full, rtol=1e-12)
     np.testing.assert_allclose(grad_chunks, grad_full, rtol=1e-10, atol=1e-14)
     # and without sample weights
-    args = (network, params.copy(), "softmax_log_loss", X, Y, None, 0.3, 0.0)
-    np.testing.assert_allclose(
-        Trainer(*args, 4).objective(params)[1], Trainer(*args, n).objective(params)[1]
-    )
+    full = objective_trainer(layers, (6,), X, Y, alpha=0.3, batch_size=n)
+    chunks = objective_trainer(layers, (6,), X, Y, alpha=0.3, batch_size=4)
+    np.testing.assert_allclose(chunks.objective(params)[1], full.objective(params)[1])
 
 
-@pytest.mark.parametrize("layer", [Conv2D(3, 2, strides=2), MaxPool2D(), AvgPool2D()])
-def test_split_layer_alone_equals_its_run_in_a_network(layer):
-    # forward/backward of an image layer used alone (outside a Network's parallel
-    # region) give what the region computes
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_split_run_equals_layers_run_one_by_one(n_threads):
+    # a run of image layers computed part by part in one parallel region gives what
+    # the same layers give with a non-split layer between each (runs of one)
     rng = np.random.default_rng(0)
     n, in_shape = 11, (6, 5, 2)
     X = rng.standard_normal((n, 60))
-    network = Network([layer, Flatten(), Dense(2, "identity")], in_shape)
-    params = network.init_params(np.random.RandomState(0), np.float64)
-    views, grads = network.views(params), np.zeros_like(params)
-    buffers = network.allocate(n, np.float64, n_threads=2)
-    network.forward(views, X, buffers, n)
-    buffers[-1]["d"][:n] = rng.standard_normal((n, 2))
-    network.backward(views, network.views(grads), X, buffers, n)
-
-    alone = layer.allocate(in_shape, n, np.float64)
-    alone["threads"] = 2
-    w, b = views[0]
-    out = layer.forward(X, w, b, alone, n, False, None)
-    np.testing.assert_array_equal(out, buffers[0]["a"][:n])
-    # the gradient Flatten passed back (a conv has since masked it by relu in place:
-    # masking again changes nothing)
-    alone["d"][:n] = buffers[0]["d"][:n]
-    d_w, d_b = (np.zeros_like(w), np.zeros_like(b)) if w is not None else (None, None)
-    d_x = np.zeros((n,) + in_shape)
-    layer.backward(X, w, b, alone, n, d_w, d_b, d_x)
-    if w is not None:
-        np.testing.assert_array_equal(d_w, network.views(grads)[0][0])
-    assert np.abs(d_x).sum() > 0
+    image_layers = [Conv2D(3, 2, strides=2, padding="same"), MaxPool2D(), AvgPool2D(1)]
+    results = []
+    for layers in (
+        image_layers,
+        [
+            image_layers[0],
+            Activation("identity"),
+            image_layers[1],
+            Activation("identity"),
+            image_layers[2],
+        ],
+    ):
+        network = Network(layers + [Flatten(), Dense(2, "identity")], in_shape)
+        params = network.init_params(np.random.RandomState(0), np.float64)
+        grads = np.zeros_like(params)
+        bound = network.bind(
+            params, network.init_state(np.float64), n, grads, n_threads
+        )
+        out = bound.forward(X, n).copy()
+        bound.output_gradient(n)[...] = np.arange(2 * n).reshape(n, 2) / n
+        bound.backward(X, n)
+        results.append((out, grads))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])

@@ -1,9 +1,10 @@
 """Optimizer updates, in place over one flat parameter buffer.
 
-The buffer holds every layer's weights first and every bias after them, so the
-penalised parameters are the prefix ``params[:n_penalized]``: L2 (``l2 * w`` added to
-the gradient) and L1 (a proximal soft-threshold after the step, which gives exact
-zeros) apply there only. Scalars must have the parameters' dtype, so that a float32
+The buffer holds every layer's penalised parameters (weights) first, so they are the
+prefix ``params[:n_penalized]``: L2 (``l2 * w`` added to the gradient) and L1 (a
+proximal soft-threshold after the step, which gives exact zeros) apply there only.
+Frozen layers' parameters sit after all trainable ones; callers pass the trainable
+slice. Scalars must have the parameters' dtype, so that a float32
 loop is not promoted to float64.
 """
 
@@ -104,3 +105,31 @@ def add_penalty_gradient(params, n_penalized, l2, grads):
     """``grads[:n_penalized] += l2 * w``: the L2 penalty's gradient, for L-BFGS."""
     for i in range(n_penalized):
         grads[i] += l2 * params[i]
+
+
+@jit
+def clip_by_global_norm(grads, max_norm):
+    """Scale ``grads`` in place so that its L2 norm is at most ``max_norm``.
+
+    ``g *= max_norm / ||g||`` when ``||g|| > max_norm``; returns ``||g||`` before
+    clipping, in float64 (a serial sum: the same for any thread count). A NaN norm
+    leaves ``grads`` alone, so that the divergence check sees it. Shapes: grads
+    (n_params,).
+    """
+    # four interleaved partial sums in a fixed order: a serial sum cannot vectorise
+    # (no fastmath), and one accumulator is bound by the add latency
+    n = grads.size
+    s0 = s1 = s2 = s3 = 0.0
+    for i in range(0, n - 3, 4):
+        s0 += grads[i] * grads[i]
+        s1 += grads[i + 1] * grads[i + 1]
+        s2 += grads[i + 2] * grads[i + 2]
+        s3 += grads[i + 3] * grads[i + 3]
+    for i in range(n - n % 4, n):
+        s0 += grads[i] * grads[i]
+    norm = np.sqrt((s0 + s1) + (s2 + s3))
+    if norm > max_norm:
+        factor = grads.dtype.type(max_norm / norm)
+        for i in range(grads.size):
+            grads[i] *= factor
+    return norm

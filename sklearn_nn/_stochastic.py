@@ -1,0 +1,166 @@
+"""The mini-batch solvers' driver: the epoch loop of SGD and Adam, as named steps.
+
+Each epoch: shuffle, run the epoch (``Trainer.run_epoch``), record the loss and the
+validation score, report, and decide whether to stop. Early stopping holds out a
+validation split and restores the best epoch's model at the end; a
+``KeyboardInterrupt`` keeps the model of the last complete epoch.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import shuffle
+
+from ._optimizers import make_optimizer
+from ._training import Trainer, predict_outputs
+
+
+def fit_stochastic(est, job, state, incremental):
+    """Train ``job.params`` / ``job.state`` in place with ``est.solver``."""
+    train_idx, val_idx = split_validation(est, job)
+    batch_size = est._batch_size(train_idx.shape[0])
+    check_batch_rows(job.network, train_idx.shape[0], batch_size)
+    alpha, l1 = est._regularization()
+    rng = None
+    if any(layer.needs_rng for layer in job.network.layers):
+        rng = np.random.default_rng(job.random_state.randint(np.iinfo(np.int32).max))
+    trainer = Trainer(
+        job.network,
+        job.params,
+        job.state,
+        job.data,
+        loss=job.loss,
+        batch_size=batch_size,
+        alpha=alpha,
+        l1=l1,
+        rng=rng,
+        n_threads=job.n_threads,
+        clip_norm=None if est.clip_norm is None else float(est.clip_norm),
+    )
+    if state.optimizer is None:
+        state.optimizer = make_optimizer(est, job.network.n_trainable, job.params.dtype)
+    if val_idx is not None:
+        state.start_early_stopping(job)
+    last_epoch = (job.params.copy(), job.state.copy())
+    sample_idx = train_idx
+    try:
+        for _ in range(est.max_iter):
+            tic = time.perf_counter()
+            if est.shuffle:
+                sample_idx = shuffle(sample_idx, random_state=job.random_state)
+            epoch_loss = trainer.run_epoch(sample_idx, batch_size, state.optimizer)
+            check_finite(epoch_loss, state)
+            np.copyto(last_epoch[0], job.params)
+            np.copyto(last_epoch[1], job.state)
+            message = record_epoch(
+                est, job, state, trainer, train_idx, val_idx, epoch_loss
+            )
+            if est.verbose:
+                print(f"{message}, {time.perf_counter() - tic:.2f} s")
+            if should_stop(est, state, val_idx is not None, incremental):
+                break
+    except KeyboardInterrupt:
+        warnings.warn(
+            f"Training interrupted by user; keeping the model of epoch "
+            f"{state.n_iter_}.",
+            stacklevel=3,
+        )
+        np.copyto(job.params, last_epoch[0])
+        np.copyto(job.state, last_epoch[1])
+    if val_idx is not None:
+        np.copyto(job.params, state.best[0])
+        np.copyto(job.state, state.best[1])
+
+
+def split_validation(est, job):
+    """Training and validation sample indices (None without early stopping)."""
+    train_idx = np.arange(job.data.n_samples)
+    if not est.early_stopping:
+        return train_idx, None
+    stratify = job.y if est._stratify_validation(job.data.Y) else None
+    train_idx, val_idx = train_test_split(
+        train_idx,
+        random_state=job.random_state,
+        test_size=est.validation_fraction,
+        stratify=stratify,
+    )
+    if val_idx.shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
+    return train_idx, val_idx
+
+
+def check_batch_rows(network, n_train, batch_size):
+    """Refuse batches smaller than a layer needs in training (batch statistics)."""
+    smallest = batch_size if n_train % batch_size == 0 else n_train % batch_size
+    for layer, shape in zip(network.layers, network.in_shapes, strict=True):
+        needed = layer.min_training_rows(shape)
+        if smallest < needed:
+            raise ValueError(
+                f"{layer!r} needs at least {needed} samples per training batch, but "
+                f"a batch has {smallest} sample{'s' if smallest > 1 else ''} "
+                f"({n_train} training samples in batches of {batch_size}). Choose "
+                "a batch_size that leaves no smaller last batch."
+            )
+
+
+def check_finite(epoch_loss, state):
+    """A non-finite loss is divergence: stop with a clear error."""
+    if not np.isfinite(epoch_loss):
+        raise ValueError(
+            f"Training diverged: the loss is {epoch_loss} at epoch "
+            f"{state.n_iter_ + 1}. Scale the input or lower learning_rate_init."
+        )
+
+
+def record_epoch(est, job, state, trainer, train_idx, val_idx, epoch_loss):
+    """Record the epoch's loss (and validation score); return the verbose line."""
+    state.n_iter_ += 1
+    state.t_ += train_idx.shape[0]
+    state.loss_ = epoch_loss
+    state.loss_curve_.append(epoch_loss)
+    message = f"Iteration {state.n_iter_}, loss = {epoch_loss:.8f}"
+    if val_idx is not None:
+        outputs = predict_outputs(
+            job.network, job.params, job.state, job.data.X, val_idx, job.n_threads
+        )
+        weights = job.data.sample_weight
+        score = est._score_outputs(
+            outputs, job.y[val_idx], None if weights is None else weights[val_idx]
+        )
+        state.validation_loss_curve_.append(trainer.data_loss(outputs, val_idx))
+        message += f", validation score = {score:.6f}"
+        state.record_validation(score, job, est.tol)
+    else:
+        state.record_loss(epoch_loss, est.tol)
+    state.optimizer.iteration_ends(state.t_)
+    return message
+
+
+def should_stop(est, state, early_stopping, incremental):
+    """No improvement for ``n_iter_no_change`` epochs, one partial_fit epoch, or
+    ``max_iter`` reached (with a ConvergenceWarning)."""
+    if state.no_improvement_count > est.n_iter_no_change:
+        what = "Validation score" if early_stopping else "Training loss"
+        msg = (
+            f"{what} did not improve more than tol={est.tol:f} for "
+            f"{est.n_iter_no_change} consecutive epochs."
+        )
+        if state.optimizer.trigger_stopping(msg, est.verbose):
+            return True
+        state.no_improvement_count = 0
+    if incremental:
+        return True
+    if state.n_iter_ == est.max_iter:
+        warnings.warn(
+            f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
+            "reached and the optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return False

@@ -1,0 +1,266 @@
+"""Layers on vectors (or any shape): Dense, Activation, Dropout, Flatten."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._initializers import check_initializer
+from .._kernels.activations import (
+    ACTIVATIONS,
+    NEEDS_PREACTIVATION,
+    activation_backward,
+    activation_forward,
+)
+from .._kernels.dense import (
+    csr_dense_backward,
+    csr_dense_forward,
+    dense_backward,
+    dense_forward,
+)
+from .._kernels.dropout import dropout_backward, dropout_forward
+from .base import CSRRows, Layer, ParamSpec, check_positive_int
+
+__all__ = ["Activation", "Dense", "Dropout", "Flatten"]
+
+
+def check_activation(name, layer):
+    """``name`` if it is a known activation, else a ValueError naming ``layer``."""
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"{layer} activation must be one of {sorted(ACTIVATIONS)}, got {name!r}."
+        )
+    return name
+
+
+def kernel_and_bias(layer, kernel_shape, fans, n_bias):
+    """The ``kernel`` (penalised) and ``bias`` specs of a Dense-like layer."""
+    specs = [ParamSpec("kernel", kernel_shape, layer.kernel_initializer, fans, True)]
+    if layer.use_bias:
+        specs.append(ParamSpec("bias", (n_bias,), "bias", fans, False))
+    return specs
+
+
+def activation_buffers(code, out_shape, n_rows, dtype):
+    """Output ``a``, pre-activation ``z`` (``a`` itself unless f' needs z), gradient."""
+    a = np.empty((n_rows,) + tuple(out_shape), dtype=dtype)
+    z = np.empty_like(a) if code in NEEDS_PREACTIVATION else a
+    return {"code": code, "z": z, "a": a, "d": np.empty_like(a)}
+
+
+@dataclass(frozen=True)
+class Dense(Layer):
+    """Fully connected layer ``f(x @ W + b)``.
+
+    Parameters
+    ----------
+    units : int
+        Number of output units.
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"}, \
+            default="relu"
+        Activation applied to the output.
+    use_bias : bool, default=True
+        Whether the layer has a bias (intercept).
+    kernel_initializer : str or None, default=None
+        One of ``sklearn_nn._initializers.INITIALIZERS`` ("glorot_uniform",
+        "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "orthogonal");
+        None uses the estimator's ``weight_init``.
+    trainable : bool, default=True
+        False freezes the layer's weights (see ``Layer``).
+
+    Notes
+    -----
+    The kernel has shape ``(n_inputs, units)``, as scikit-learn's ``coefs_``; it is
+    penalised by ``alpha`` and ``l1``, the bias is not.
+    """
+
+    units: int
+    activation: str = "relu"
+    use_bias: bool = True
+    kernel_initializer: str | None = None
+
+    accepts_sparse = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_positive_int(self.units, "Dense units")
+        check_activation(self.activation, "Dense")
+        check_initializer(self.kernel_initializer, "Dense kernel_initializer")
+
+    def output_shape(self, in_shape):
+        """``(units,)``; vectors only."""
+        if len(in_shape) != 1:
+            raise ValueError(
+                f"Dense expects vector inputs, got samples of shape {tuple(in_shape)};"
+                " put a Flatten layer before it."
+            )
+        return (self.units,)
+
+    def param_specs(self, in_shape):
+        """``kernel`` (n_inputs, units) and, with ``use_bias``, ``bias`` (units,)."""
+        return kernel_and_bias(
+            self, (in_shape[0], self.units), (in_shape[0], self.units), self.units
+        )
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Outputs, pre-activations (for gelu) and gradients."""
+        buffers = activation_buffers(
+            ACTIVATIONS[self.activation], (self.units,), n_rows, dtype
+        )
+        if not self.use_bias:
+            buffers["zero_bias"] = np.zeros(self.units, dtype=dtype)
+            buffers["unused_d_b"] = np.empty(self.units, dtype=dtype)
+        return buffers
+
+    def forward(self, x, arrays, batch):
+        """``f(x @ W + b)`` for the batch."""
+        buffers, n = arrays.buffers, batch.n
+        w = arrays.params["kernel"]
+        b = arrays.params["bias"] if self.use_bias else buffers["zero_bias"]
+        z, a = buffers["z"][:n], buffers["a"][:n]
+        if isinstance(x, CSRRows):
+            code = buffers["code"]
+            csr_dense_forward(x.data, x.indices, x.indptr, x.rows, w, b, code, z, a)
+        else:
+            dense_forward(x, w, b, buffers["code"], z, a)
+        return a
+
+    def backward(self, x, arrays, batch, d_x):
+        """Kernel, bias and (unless ``d_x`` is None) input gradients."""
+        buffers, n = arrays.buffers, batch.n
+        code, w = buffers["code"], arrays.params["kernel"]
+        d_w = arrays.grads["kernel"]
+        d_b = arrays.grads["bias"] if self.use_bias else buffers["unused_d_b"]
+        z, a, d_a = buffers["z"][:n], buffers["a"][:n], buffers["d"][:n]
+        if isinstance(x, CSRRows):
+            csr_dense_backward(
+                x.data, x.indices, x.indptr, x.rows, z, a, code, d_a, d_w, d_b
+            )
+        elif d_x is None:
+            dense_backward(x, w, z, a, code, d_a, d_w, d_b, d_a, False)
+        else:
+            dense_backward(x, w, z, a, code, d_a, d_w, d_b, d_x, True)
+
+
+@dataclass(frozen=True)
+class Activation(Layer):
+    """An activation function as a layer of its own, e.g. after BatchNormalization.
+
+    Parameters
+    ----------
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"}
+        The function, applied element-wise; the shape is kept.
+    """
+
+    activation: str
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_activation(self.activation, "Activation")
+
+    def output_shape(self, in_shape):
+        """The input's shape."""
+        return tuple(in_shape)
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Outputs, inputs kept for gelu's derivative, and gradients (flat rows)."""
+        return activation_buffers(
+            ACTIVATIONS[self.activation], (math.prod(in_shape),), n_rows, dtype
+        )
+
+    def forward(self, x, arrays, batch):
+        """``f(x)``, element-wise."""
+        buffers, n = arrays.buffers, batch.n
+        z, a = buffers["z"][:n], buffers["a"][:n]
+        if z is not a:  # f' needs z: keep a copy of the input
+            z[...] = x.reshape(z.shape)
+        activation_forward(x.reshape(a.shape), buffers["code"], a)
+        return a.reshape(x.shape)
+
+    def backward(self, x, arrays, batch, d_x):
+        """``d_x = d * f'(x)``."""
+        if d_x is None:
+            return
+        buffers, n = arrays.buffers, batch.n
+        d = buffers["d"][:n]
+        activation_backward(buffers["z"][:n], buffers["a"][:n], buffers["code"], d)
+        d_x.reshape(d.shape)[...] = d
+
+
+@dataclass(frozen=True)
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each input unit with probability ``rate``.
+
+    Parameters
+    ----------
+    rate : float
+        Fraction of units dropped, in [0, 1). Inactive at predict time.
+    """
+
+    rate: float
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.rate, bool) or not 0 <= self.rate < 1:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {self.rate!r}.")
+
+    @property
+    def needs_rng(self):
+        """Masks are drawn in training when ``rate > 0``."""
+        return self.rate > 0
+
+    def output_shape(self, in_shape):
+        """Dropout keeps the shape."""
+        return tuple(in_shape)
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Buffers for the uniform draws, the output and its gradient."""
+        shape = (n_rows, math.prod(in_shape))
+        return {
+            "u": np.empty(shape, dtype=dtype),
+            "a": np.empty(shape, dtype=dtype),
+            "d": np.empty(shape, dtype=dtype),
+        }
+
+    def forward(self, x, arrays, batch):
+        """Drop units in training (masks drawn from ``batch.rng``); identity
+        otherwise."""
+        if not batch.training or self.rate == 0:
+            return x
+        u, a = arrays.buffers["u"][: batch.n], arrays.buffers["a"][: batch.n]
+        batch.rng.random(dtype=u.dtype, out=u)
+        dropout_forward(x.reshape(u.shape), u, self.rate, a)
+        return a.reshape(x.shape)
+
+    def backward(self, x, arrays, batch, d_x):
+        """Route the gradient through the kept units."""
+        if d_x is None:
+            return
+        d_out = arrays.buffers["d"][: batch.n]
+        if self.rate == 0:
+            d_x.reshape(d_out.shape)[...] = d_out
+        else:
+            u = arrays.buffers["u"][: batch.n]
+            dropout_backward(u, self.rate, d_out, d_x.reshape(d_out.shape))
+
+
+@dataclass(frozen=True)
+class Flatten(Layer):
+    """Flatten each sample to a vector (a view of the input, no copy)."""
+
+    def output_shape(self, in_shape):
+        """``(prod(in_shape),)``."""
+        return (math.prod(in_shape),)
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """The output gradient buffer (the output itself is a view)."""
+        return {"d": np.empty((n_rows, math.prod(in_shape)), dtype=dtype)}
+
+    def forward(self, x, arrays, batch):
+        """The input, reshaped to (n, prod(in_shape))."""
+        return x.reshape(batch.n, -1)
+
+    def backward(self, x, arrays, batch, d_x):
+        """Copy the gradient back in the input's shape."""
+        if d_x is not None:
+            d_x.reshape(batch.n, -1)[...] = arrays.buffers["d"][: batch.n]

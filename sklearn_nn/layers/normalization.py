@@ -1,0 +1,242 @@
+"""Normalisation layers: BatchNormalization and LayerNormalization.
+
+Both normalise over the last axis (features after Dense, channels after Conv2D) and
+learn a scale ``gamma`` and shift ``beta`` per feature; neither is penalised by
+``alpha`` / ``l1``.
+"""
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+
+from .._kernels.normalization import (
+    batch_norm_backward,
+    batch_norm_forward_infer,
+    batch_norm_forward_train,
+    layer_norm_backward,
+    layer_norm_forward,
+)
+from .base import Layer, ParamSpec, StateSpec
+
+__all__ = ["BatchNormalization", "LayerNormalization"]
+
+
+def _check_epsilon(layer, epsilon):
+    if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not epsilon > 0:
+        raise ValueError(f"{layer} epsilon must be a float > 0, got {epsilon!r}.")
+
+
+def _scale_and_shift(in_shape):
+    channels = in_shape[-1]
+    return [
+        ParamSpec("gamma", (channels,), "ones"),
+        ParamSpec("beta", (channels,), "zeros"),
+    ]
+
+
+def _rows(x, in_shape):
+    """x as (rows, features): every position of every sample is a row (a view)."""
+    return x.reshape(-1, in_shape[-1])
+
+
+def _buffers(in_shape, n_rows, dtype, n_stats):
+    a = np.empty((n_rows,) + tuple(in_shape), dtype=dtype)
+    return {
+        "a": a,
+        "d": np.empty_like(a),
+        "x_hat": np.empty_like(a),
+        "inv_std": np.empty(n_stats, dtype=dtype),
+    }
+
+
+@dataclass(frozen=True)
+class BatchNormalization(Layer):
+    """Batch normalisation: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
+
+    In training, ``mean`` and ``var`` are the batch's (per feature over the batch's
+    rows; per channel over rows and pixels after Conv2D), and running averages of
+    them are kept as the layer's state; at predict time the running averages are
+    used. A frozen layer (``trainable=False``) always uses the running averages and
+    leaves them unchanged, as Keras does when fine-tuning.
+
+    Batch statistics need the whole batch at once, so this layer refuses
+    ``solver="lbfgs"`` (whose objective runs over row chunks) and never joins the
+    parallel parts of image layers; a training batch needs at least 2 values per
+    feature (a ValueError otherwise).
+
+    Parameters
+    ----------
+    momentum : float, default=0.99
+        Weight of the old running average at each training step:
+        ``running = momentum * running + (1 - momentum) * batch``.
+    epsilon : float, default=1e-3
+        Added to the variance before the square root.
+    trainable : bool, default=True
+        False freezes gamma and beta and the running statistics.
+    """
+
+    momentum: float = 0.99
+    epsilon: float = 1e-3
+
+    row_chunks = False
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.momentum, bool) or not (
+            isinstance(self.momentum, Real) and 0 <= self.momentum < 1
+        ):
+            raise ValueError(
+                f"BatchNormalization momentum must be in [0, 1), got {self.momentum!r}."
+            )
+        _check_epsilon("BatchNormalization", self.epsilon)
+
+    def output_shape(self, in_shape):
+        """The input's shape."""
+        return tuple(in_shape)
+
+    def param_specs(self, in_shape):
+        """``gamma`` (ones) and ``beta`` (zeros), one per feature."""
+        return _scale_and_shift(in_shape)
+
+    def state_specs(self, in_shape):
+        """``moving_mean`` (zeros) and ``moving_variance`` (ones)."""
+        channels = in_shape[-1]
+        return [
+            StateSpec("moving_mean", (channels,), 0.0),
+            StateSpec("moving_variance", (channels,), 1.0),
+        ]
+
+    def min_training_rows(self, in_shape):
+        """2 after Dense (statistics over rows); 1 after Conv2D (rows and pixels)."""
+        return 2 if math.prod(in_shape[:-1]) == 1 else 1
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Outputs, normalised inputs, batch statistics, gradients."""
+        buffers = _buffers(in_shape, n_rows, dtype, in_shape[-1])
+        buffers["mean"] = np.empty(in_shape[-1], dtype=dtype)
+        return buffers
+
+    def forward(self, x, arrays, batch):
+        """Normalise with the batch's statistics (training) or the running ones."""
+        buffers, params, state = arrays.buffers, arrays.params, arrays.state
+        shape, n = arrays.in_shape, batch.n
+        out = _rows(buffers["a"][:n], shape)
+        eps = out.dtype.type(self.epsilon)
+        mean, var = state["moving_mean"], state["moving_variance"]
+        if not (batch.training and self.trainable):
+            batch_norm_forward_infer(
+                _rows(x, shape), params["gamma"], params["beta"], mean, var, eps, out
+            )
+            return buffers["a"][:n]
+        batch_norm_forward_train(
+            _rows(x, shape),
+            params["gamma"],
+            params["beta"],
+            eps,
+            buffers["mean"],
+            buffers["inv_std"],
+            _rows(buffers["x_hat"][:n], shape),
+            out,
+        )
+        # running averages of the batch statistics (biased variance, as Keras)
+        momentum = self.momentum
+        mean *= momentum
+        mean += (1 - momentum) * buffers["mean"]
+        var *= momentum
+        # var from inv_std; clipped at 0, as float32 rounding can undershoot eps
+        var += (1 - momentum) * np.maximum(1.0 / buffers["inv_std"] ** 2 - eps, 0)
+        return buffers["a"][:n]
+
+    def backward(self, x, arrays, batch, d_x):
+        """Gradients of gamma, beta and the input, batch statistics included."""
+        buffers, shape, n = arrays.buffers, arrays.in_shape, batch.n
+        gamma, d_out = arrays.params["gamma"], _rows(buffers["d"][:n], shape)
+        if not self.trainable:  # inference mode: an affine map per feature
+            if d_x is not None:
+                var = arrays.state["moving_variance"]
+                scale = gamma / np.sqrt(var + var.dtype.type(self.epsilon))
+                np.multiply(d_out, scale, out=_rows(d_x, shape))
+            return
+        batch_norm_backward(
+            _rows(buffers["x_hat"][:n], shape),
+            gamma,
+            buffers["inv_std"],
+            d_out,
+            arrays.grads["gamma"],
+            arrays.grads["beta"],
+            d_out if d_x is None else _rows(d_x, shape),
+            d_x is not None,
+        )
+
+
+@dataclass(frozen=True)
+class LayerNormalization(Layer):
+    """Layer normalisation: each sample's features normalised to mean 0, variance 1.
+
+    ``gamma * (x - mean) / sqrt(var + epsilon) + beta`` with the mean and variance
+    of each sample (of each position, for sequences and images) over its last axis;
+    the same in training and at predict time, so it has no state and runs over any
+    rows (L-BFGS included).
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-3
+        Added to the variance before the square root.
+    trainable : bool, default=True
+        False freezes gamma and beta.
+    """
+
+    epsilon: float = 1e-3
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_epsilon("LayerNormalization", self.epsilon)
+
+    def output_shape(self, in_shape):
+        """The input's shape."""
+        return tuple(in_shape)
+
+    def param_specs(self, in_shape):
+        """``gamma`` (ones) and ``beta`` (zeros), one per feature."""
+        return _scale_and_shift(in_shape)
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """Outputs, normalised inputs, per-row inverse deviations, gradients."""
+        return _buffers(in_shape, n_rows, dtype, n_rows * math.prod(in_shape[:-1]))
+
+    def forward(self, x, arrays, batch):
+        """Normalise each row over its features."""
+        buffers, params, shape, n = (
+            arrays.buffers,
+            arrays.params,
+            arrays.in_shape,
+            batch.n,
+        )
+        out = _rows(buffers["a"][:n], shape)
+        layer_norm_forward(
+            _rows(x, shape),
+            params["gamma"],
+            params["beta"],
+            out.dtype.type(self.epsilon),
+            buffers["inv_std"][: out.shape[0]],
+            _rows(buffers["x_hat"][:n], shape),
+            out,
+        )
+        return buffers["a"][:n]
+
+    def backward(self, x, arrays, batch, d_x):
+        """Gradients of gamma, beta and the input."""
+        buffers, shape, n = arrays.buffers, arrays.in_shape, batch.n
+        d_out = _rows(buffers["d"][:n], shape)
+        layer_norm_backward(
+            _rows(buffers["x_hat"][:n], shape),
+            arrays.params["gamma"],
+            buffers["inv_std"][: d_out.shape[0]],
+            d_out,
+            arrays.grads["gamma"],
+            arrays.grads["beta"],
+            d_out if d_x is None else _rows(d_x, shape),
+            d_x is not None,
+        )

@@ -1,0 +1,239 @@
+"""Write the saved reference outputs that ``tests/test_reference.py`` compares to.
+
+Run from the repository root with the code whose behaviour is the reference (it was
+run once at commit 6eaac6e, before the Engine v2 refactor)::
+
+    python tests/reference/make_reference.py
+
+It fits small models of every estimator (float64 and float32, each solver, dropout,
+early stopping, sparse X, images) and saves their parameters and raw outputs, with a
+fingerprint of the machine and libraries: outputs are bit-identical only there.
+"""
+
+import json
+import platform
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.datasets import load_digits, make_regression
+from sklearn.preprocessing import StandardScaler
+
+HERE = Path(__file__).parent
+
+
+def fingerprint():
+    """What must match for bit-identical outputs: CPU, BLAS and library versions."""
+    import numba
+    import scipy
+    import sklearn
+    from threadpoolctl import threadpool_info
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = sorted(
+        f"{i.get('internal_api')}-{i.get('version')}-{i.get('architecture')}"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    )
+    return {
+        "machine": platform.machine(),
+        "cpu": cpu,
+        "blas": blas,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "sklearn": sklearn.__version__,
+        "numba": numba.__version__,
+        "python": sys.version.split()[0],
+    }
+
+
+def data():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    Xr, yr = make_regression(n_samples=150, n_features=6, n_targets=2, random_state=0)
+    Xr = StandardScaler().fit_transform(Xr)
+    yr = yr / yr.std(axis=0)
+    return X[:400], y[:400], X[400:460], Xr[:120], yr[:120], Xr[120:]
+
+
+def cases():
+    """(name, estimator, X_train, y_train, X_test, output method) for each case."""
+    from sklearn_nn import (
+        CNNClassifier,
+        CNNRegressor,
+        LogisticRegression,
+        MLPClassifier,
+        MLPRegressor,
+    )
+    from sklearn_nn.layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten
+
+    X, y, Xt, Xr, yr, Xrt = data()
+    binary = (y % 2).astype(int)
+    small = dict(max_iter=4, random_state=0)
+    out = []
+    for dtype in (np.float64, np.float32):
+        tag = np.dtype(dtype).name
+        Xd, Xtd = X.astype(dtype), Xt.astype(dtype)
+        Xrd, Xrtd = Xr.astype(dtype), Xrt.astype(dtype)
+        out += [
+            (f"mlp_adam_{tag}", MLPClassifier((20,), **small), Xd, y, Xtd, "df"),
+            (
+                f"mlp_sgd_dropout_{tag}",
+                MLPClassifier((16, 8), solver="sgd", dropout=0.2, **small),
+                Xd,
+                y,
+                Xtd,
+                "df",
+            ),
+            (
+                f"mlp_logistic_lbfgs_{tag}",
+                MLPClassifier((10,), activation="logistic", solver="lbfgs", **small),
+                Xd,
+                binary,
+                Xtd,
+                "df",
+            ),
+            (
+                f"mlp_early_stopping_{tag}",
+                MLPClassifier((12,), early_stopping=True, batch_size=64, **small),
+                Xd,
+                y,
+                Xtd,
+                "df",
+            ),
+            (
+                f"mlpreg_adam_{tag}",
+                MLPRegressor((10,), activation="tanh", **small),
+                Xrd,
+                yr,
+                Xrtd,
+                "predict",
+            ),
+            (
+                f"mlpreg_lbfgs_gelu_{tag}",
+                MLPRegressor((8,), activation="gelu", solver="lbfgs", **small),
+                Xrd,
+                yr,
+                Xrtd,
+                "predict",
+            ),
+            (
+                f"mlpreg_poisson_{tag}",
+                MLPRegressor((6,), loss="poisson", **small),
+                Xrd,
+                np.abs(yr[:, 0]),
+                Xrtd,
+                "predict",
+            ),
+            (
+                f"logreg_lbfgs_{tag}",
+                LogisticRegression(max_iter=20),
+                Xd,
+                y,
+                Xtd,
+                "df",
+            ),
+            (
+                f"logreg_adam_l1_{tag}",
+                LogisticRegression(solver="adam", l1_ratio=0.5, **small),
+                Xd,
+                binary,
+                Xtd,
+                "df",
+            ),
+            (
+                f"cnn_default_{tag}",
+                CNNClassifier(
+                    input_shape=(8, 8), batch_size=64, max_iter=2, random_state=0
+                ),
+                Xd[:200],
+                y[:200],
+                Xtd,
+                "df",
+            ),
+            (
+                f"cnn_channels_first_{tag}",
+                CNNClassifier(
+                    conv_filters=(4,),
+                    hidden_layer_sizes=(8,),
+                    dropout=0.0,
+                    input_shape=(4, 4, 4),
+                    data_format="channels_first",
+                    batch_size=50,
+                    **small,
+                ),
+                Xd[:200],
+                y[:200],
+                Xtd,
+                "df",
+            ),
+            (
+                f"cnn_custom_layers_{tag}",
+                CNNClassifier(
+                    layers=[
+                        Conv2D(3, 2, padding="same", activation="tanh"),
+                        AvgPool2D(padding="same"),
+                        Flatten(),
+                        Dense(8, "gelu"),
+                        Dropout(0.3),
+                    ],
+                    input_shape=(8, 8),
+                    batch_size=50,
+                    **small,
+                ),
+                Xd[:200],
+                y[:200],
+                Xtd,
+                "df",
+            ),
+            (
+                f"cnnreg_lbfgs_{tag}",
+                CNNRegressor(
+                    conv_filters=(3,),
+                    hidden_layer_sizes=(),
+                    dropout=0.0,
+                    solver="lbfgs",
+                    input_shape=(2, 3),
+                    **small,
+                ),
+                Xrd,
+                yr,
+                Xrtd,
+                "predict",
+            ),
+        ]
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
+    out.append(
+        ("mlp_sparse_float64", MLPClassifier((10,), **small), Xs, y, Xs[:60], "df")
+    )
+    return out
+
+
+def main():
+    arrays = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, est, X, y, Xt, method in cases():
+            est.fit(X, y)
+            for i, (w, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
+                arrays[f"{name}/coef{i}"] = w
+                arrays[f"{name}/intercept{i}"] = b
+            output = est.decision_function(Xt) if method == "df" else est.predict(Xt)
+            arrays[f"{name}/output"] = output
+            arrays[f"{name}/n_iter"] = np.asarray(est.n_iter_)
+    np.savez_compressed(HERE / "engine_v1.npz", **arrays)
+    (HERE / "engine_v1.json").write_text(json.dumps(fingerprint(), indent=2) + "\n")
+    print(f"saved {len(arrays)} arrays")
+
+
+if __name__ == "__main__":
+    main()
