@@ -132,3 +132,54 @@ _NETWORK_DOC = """\
     pretrained : Pretrained, default=None
         Start the layers this network shares with a fitted one from its weights
         (see ``sklearn_nn.Pretrained``); the other layers are drawn as usual."""
+
+_CNN_ARCHITECTURE_DOC = """\
+    conv_filters : array-like of int, default=(32, 64)
+        Filters of each convolution block; a block is
+        ``Conv2D(filters, kernel_size, activation)`` then ``MaxPool2D(pool_size)``.
+
+    kernel_size : int or tuple of (int, int), default=3
+        Height and width of every convolution kernel.
+
+    pool_size : int, tuple of (int, int) or None, default=2
+        Window of the max pooling after each convolution; None for no pooling.
+
+    hidden_layer_sizes : array-like of int, default=(128,)
+        Units of the dense layers between the flattened convolution output and the
+        output layer.
+
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"}, \
+default="relu"
+        Activation of the convolution and hidden dense layers.
+
+    padding : {"same", "valid"}, default="same"
+        Padding of the convolutions and poolings. "same" keeps ``ceil(size /
+        stride)`` pixels, so the default architecture fits any image, even 1x1;
+        "valid" (Keras' default) shrinks each convolution's output by
+        ``kernel_size - 1``.
+
+    dropout : float, default=0.5
+        Fraction of each hidden dense layer's units dropped at random in training
+        (inverted dropout); off at predict time. Needs "sgd" or "adam".
+
+    layers : list of layer specs, default=None
+        Another architecture, from ``sklearn_nn.layers`` (``Conv2D``,
+        ``MaxPool2D``, ``BatchNormalization``, ``Dense``, ...): every layer but the
+        output layer, which is added for the targets (with a
+        ``Flatten`` before it if needed). When given, the parameters above are
+        ignored.
+
+    input_shape : tuple of (int, int) or (int, int, int), default=None
+        Shape of one image, ``(height, width)`` for one channel or ``(height,
+        width, channels)``. None: taken from 3-D ``(n, height, width)`` or 4-D X,
+        or else inferred from n_features: a square single-channel image when
+        n_features is a perfect square, one row of pixels otherwise.
+
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        How a row of X (or the trailing axes of 4-D X) stores an image:
+        ``(height, width, channels)`` as in Keras and PIL, or ``(channels, height,
+        width)`` as CIFAR-10's raw rows."""
+
+_CNN_ATTRIBUTES_DOC = """\
+    input_shape_ : tuple of (int, int, int)
+        The image shape ``(height, width, channels)`` the network was built for."""

@@ -8,8 +8,40 @@ from sklearn_nn import (
     LogisticRegression,
     MLPClassifier,
     MLPRegressor,
+    NeuralNetClassifier,
+    NeuralNetRegressor,
 )
-from sklearn_nn.layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten
+from sklearn_nn.layers import (
+    Activation,
+    AvgPool2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LayerNormalization,
+    Reshape,
+)
+
+
+def _neural_net_configs(estimator):
+    """The same stacks for the classifier and the regressor."""
+    return [
+        estimator([Dense(16, "identity"), BatchNormalization(), Activation("relu")]),
+        estimator([Dense(16, "tanh"), LayerNormalization()], solver="lbfgs"),
+        estimator(
+            [
+                Reshape((1, -1, 1)),  # any n_features as a one-row image
+                Conv2D(4, 3, padding="same", activation="identity"),
+                BatchNormalization(),
+                Activation("relu"),
+            ],
+            learning_rate_init=0.01,
+        ),
+        estimator(weight_init="he_normal", max_iter=100),
+        estimator([Dense(16, trainable=False), Dense(16)], clip_norm=5.0),
+    ]
+
 
 # max_iter is kept small so the suite stays fast, as scikit-learn does for its MLPs
 ESTIMATORS = [
@@ -37,26 +69,38 @@ ESTIMATORS = [
         ],
         learning_rate_init=0.01,
     ),
+    *_neural_net_configs(NeuralNetClassifier),
+    *_neural_net_configs(NeuralNetRegressor),
 ]
 
 # Dropout draws one mask per row: a row repeated twice sees two masks where a row of
 # weight 2 sees one, so weights equal repetition only in expectation, not bit for bit.
-DROPOUT_SAMPLE_WEIGHT_CHECKS = {
-    "check_sample_weight_equivalence_on_dense_data": "dropout masks are per row",
-    "check_sample_weight_equivalence_on_sparse_data": "dropout masks are per row",
-}
+# Batch statistics are unweighted means over a batch's rows (as in Keras and
+# PyTorch): a row of weight 0 still moves them, a row of weight 2 counts once.
+SAMPLE_WEIGHT_CHECKS = (
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+)
 
 
-def _uses_dropout(estimator):
-    if getattr(estimator, "layers", None) is not None:  # `dropout` is then unused
-        return any(isinstance(layer, Dropout) for layer in estimator.layers)
-    return getattr(estimator, "dropout", 0) > 0
+def _layers(estimator):
+    if getattr(estimator, "layers", None) is not None:
+        return estimator.layers
+    return []
 
 
 def expected_failed_checks(estimator):
     """Checks that cannot pass by design, with the reason."""
-    if _uses_dropout(estimator):
-        return DROPOUT_SAMPLE_WEIGHT_CHECKS
+    layers = _layers(estimator)
+    dropout = any(isinstance(layer, Dropout) for layer in layers)
+    if not layers:  # `dropout` is used only by the default stacks
+        dropout = getattr(estimator, "dropout", 0) > 0
+    if dropout:
+        return dict.fromkeys(SAMPLE_WEIGHT_CHECKS, "dropout masks are per row")
+    if any(isinstance(layer, BatchNormalization) for layer in layers):
+        return dict.fromkeys(
+            SAMPLE_WEIGHT_CHECKS, "batch statistics ignore sample weights"
+        )
     return {}
 
 

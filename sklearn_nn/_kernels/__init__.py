@@ -1,20 +1,28 @@
 """All Numba code of sklearn_nn. Imports only numpy and numba; one file per op.
 
-=================== ================ ==============================================
-op                  file             kernels
-=================== ================ ==============================================
-activations         activations.py   activation_forward, activation_backward,
-                                     softmax_forward, log_softmax_forward,
-                                     logistic_forward
-dense layer         dense.py         dense_forward, dense_backward,
-                                     csr_dense_forward, csr_dense_backward
-dropout             dropout.py       dropout_forward, dropout_backward
-losses              losses.py        softmax_log_loss, sigmoid_log_loss,
-                                     squared_error, poisson (value + d_z)
-optimizer updates   optim.py         sgd_update, adam_update, penalty_value,
-                                     add_penalty_gradient
-=================== ================ ==============================================
+=================== ================== ============================================
+op                  file               kernels
+=================== ================== ============================================
+activations         activations.py     activation_forward, activation_backward
+                                       (helpers: logistic, row_logsumexp)
+dense layer         dense.py           dense_forward, dense_backward,
+                                       csr_dense_forward, csr_dense_backward
+2-D convolution     conv2d.py          im2col, col2im, conv2d_forward,
+                                       conv2d_backward
+2-D pooling         pooling.py         max_pool2d_forward, max_pool2d_backward,
+                                       avg_pool2d_forward, avg_pool2d_backward
+normalization       normalization.py   batch_norm_forward_train,
+                                       batch_norm_forward_infer,
+                                       batch_norm_backward, layer_norm_forward,
+                                       layer_norm_backward
+dropout             dropout.py         dropout_forward, dropout_backward
+losses              losses.py          softmax_log_loss, sigmoid_log_loss,
+                                       squared_error, poisson (value + d_z)
+optimizer updates   optim.py           sgd_update, adam_update, penalty_value,
+                                       add_penalty_gradient, clip_by_global_norm
+=================== ================== ============================================
 
 Conventions: inputs first, outputs last; gradients are named ``d_<name>``; data is
-(n_samples, n_features); every kernel compiles for float32 and float64.
+(n_samples, n_features), images (n_samples, height, width, channels); every kernel
+compiles for float32 and float64. The decorator policy is in ``_jit.py``.
 """

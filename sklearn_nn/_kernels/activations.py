@@ -134,32 +134,3 @@ def activation_backward(z, a, code, d):
                 cdf = 0.5 * (1.0 + math.erf(v * _INV_SQRT2))
                 pdf = _INV_SQRT_2PI * math.exp(-0.5 * v * v)
                 d[i, j] *= cdf + v * pdf
-
-
-@jit
-def softmax_forward(z, out):
-    """Row-wise softmax of logits ``z`` into ``out``; shapes (n, k)."""
-    n, k = z.shape
-    for i in range(n):
-        log_norm = row_logsumexp(z, i)
-        for j in range(k):
-            out[i, j] = math.exp(z[i, j] - log_norm)
-
-
-@jit
-def log_softmax_forward(z, out):
-    """Row-wise log-softmax of logits ``z`` into ``out``; shapes (n, k)."""
-    n, k = z.shape
-    for i in range(n):
-        log_norm = row_logsumexp(z, i)
-        for j in range(k):
-            out[i, j] = z[i, j] - log_norm
-
-
-@jit
-def logistic_forward(z, out):
-    """Element-wise sigmoid of ``z`` into ``out``; shapes (n, k)."""
-    n, k = z.shape
-    for i in range(n):
-        for j in range(k):
-            out[i, j] = logistic(z[i, j])

@@ -120,13 +120,14 @@ def clip_by_global_norm(grads, max_norm):
     # (no fastmath), and one accumulator is bound by the add latency
     n = grads.size
     s0 = s1 = s2 = s3 = 0.0
+    # squares in float64 (``* 1.0``), so that float32 gradients lose nothing
     for i in range(0, n - 3, 4):
-        s0 += grads[i] * grads[i]
-        s1 += grads[i + 1] * grads[i + 1]
-        s2 += grads[i + 2] * grads[i + 2]
-        s3 += grads[i + 3] * grads[i + 3]
+        s0 += (grads[i] * 1.0) ** 2
+        s1 += (grads[i + 1] * 1.0) ** 2
+        s2 += (grads[i + 2] * 1.0) ** 2
+        s3 += (grads[i + 3] * 1.0) ** 2
     for i in range(n - n % 4, n):
-        s0 += grads[i] * grads[i]
+        s0 += (grads[i] * 1.0) ** 2
     norm = np.sqrt((s0 + s1) + (s2 + s3))
     if norm > max_norm:
         factor = grads.dtype.type(max_norm / norm)

@@ -11,27 +11,32 @@ module              layers                         kernels
 =================== ============================== =================================
 ``base.py``         Layer (the contract)           --
 ``core.py``         Dense, Activation, Dropout,    dense, activations, dropout
-                    Flatten
+                    Flatten, Reshape
 ``conv.py``         Conv2D, MaxPool2D, AvgPool2D   conv2d, pooling
 ``normalization``   BatchNormalization,            normalization
                     LayerNormalization
 =================== ============================== =================================
 """
 
-from .base import Layer
+from .base import Batch, Layer, LayerArrays, ParamSpec, StateSpec
 from .conv import AvgPool2D, Conv2D, MaxPool2D
-from .core import Activation, Dense, Dropout, Flatten
+from .core import Activation, Dense, Dropout, Flatten, Reshape
 from .normalization import BatchNormalization, LayerNormalization
 
 __all__ = [
     "Activation",
     "AvgPool2D",
+    "Batch",
     "BatchNormalization",
     "Conv2D",
     "Dense",
     "Dropout",
     "Flatten",
     "Layer",
+    "LayerArrays",
     "LayerNormalization",
     "MaxPool2D",
+    "ParamSpec",
+    "Reshape",
+    "StateSpec",
 ]

@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .._kernels.dense import (
 from .._kernels.dropout import dropout_backward, dropout_forward
 from .base import CSRRows, Layer, ParamSpec, check_positive_int
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten"]
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Reshape"]
 
 
 def check_activation(name, layer):
@@ -264,3 +265,67 @@ class Flatten(Layer):
         """Copy the gradient back in the input's shape."""
         if d_x is not None:
             d_x.reshape(batch.n, -1)[...] = arrays.buffers["d"][: batch.n]
+
+
+@dataclass(frozen=True)
+class Reshape(Layer):
+    """Give each sample another shape with the same values (a view, no copy).
+
+    Parameters
+    ----------
+    target_shape : tuple of int
+        The new shape of one sample; one entry may be -1, inferred from the input's
+        size (e.g. ``(1, -1, 1)``: any vector as a one-row, one-channel image).
+    """
+
+    target_shape: tuple
+
+    def __post_init__(self):
+        super().__post_init__()
+        shape = (
+            tuple(self.target_shape)
+            if isinstance(self.target_shape, (tuple, list))
+            else None
+        )
+        if (
+            not shape
+            or not all(
+                isinstance(v, Integral)
+                and not isinstance(v, bool)
+                and (v >= 1 or v == -1)
+                for v in shape
+            )
+            or shape.count(-1) > 1
+        ):
+            raise ValueError(
+                "Reshape target_shape must be a tuple of positive ints with at most "
+                f"one -1, got {self.target_shape!r}."
+            )
+        object.__setattr__(self, "target_shape", tuple(int(v) for v in shape))
+
+    def output_shape(self, in_shape):
+        """``target_shape`` with its -1 resolved; a ValueError if sizes differ."""
+        size, known = math.prod(in_shape), -math.prod(self.target_shape)
+        shape = self.target_shape
+        if -1 in shape and known > 0 and size % known == 0:
+            shape = tuple(size // known if v == -1 else v for v in shape)
+        if math.prod(shape) != size:
+            raise ValueError(
+                f"{self!r} cannot hold samples of shape {tuple(in_shape)} "
+                f"({size} values)."
+            )
+        return shape
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """The output gradient buffer (the output itself is a view)."""
+        return {"d": np.empty((n_rows,) + self.output_shape(in_shape), dtype=dtype)}
+
+    def forward(self, x, arrays, batch):
+        """The input, reshaped."""
+        return x.reshape((batch.n,) + self.output_shape(arrays.in_shape))
+
+    def backward(self, x, arrays, batch, d_x):
+        """Copy the gradient back in the input's shape."""
+        if d_x is not None:
+            d = arrays.buffers["d"][: batch.n]
+            d_x.reshape(d.shape)[...] = d

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import erf, expit, log_softmax, softmax
+from scipy.special import erf, expit
 
 from sklearn_nn._kernels.activations import (
     ACTIVATIONS,
@@ -12,9 +12,6 @@ from sklearn_nn._kernels.activations import (
     NEEDS_PREACTIVATION,
     activation_backward,
     activation_forward,
-    log_softmax_forward,
-    logistic_forward,
-    softmax_forward,
 )
 
 DTYPES = [np.float32, np.float64]
@@ -168,68 +165,3 @@ def test_activation_backward_matches_finite_differences(name):
     d = r.copy()
     activation_backward(z, _forward(z, code), code, d)
     assert_allclose(d, numeric, rtol=1e-6, atol=1e-9)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_forward_matches_scipy(dtype):
-    rng = np.random.default_rng(0)
-    z = rng.normal(scale=3.0, size=(6, 4)).astype(dtype)
-    out = np.full_like(z, np.nan)
-    softmax_forward(z, out)
-    assert_allclose(out, softmax(z.astype(np.float64), axis=1), **_tol(dtype))
-    assert_allclose(out.sum(axis=1), 1.0, **_tol(dtype))
-    out64 = np.empty(z.shape)
-    softmax_forward(z.astype(np.float64), out64)
-    assert_allclose(out, out64, **_tol(dtype))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_log_softmax_forward_matches_scipy(dtype):
-    rng = np.random.default_rng(0)
-    z = rng.normal(scale=3.0, size=(6, 4)).astype(dtype)
-    out = np.full_like(z, np.nan)
-    log_softmax_forward(z, out)
-    assert_allclose(out, log_softmax(z.astype(np.float64), axis=1), **_tol(dtype))
-    out64 = np.empty(z.shape)
-    log_softmax_forward(z.astype(np.float64), out64)
-    assert_allclose(out, out64, **_tol(dtype))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_logistic_forward_matches_scipy(dtype):
-    rng = np.random.default_rng(0)
-    z = rng.normal(scale=3.0, size=(6, 3)).astype(dtype)
-    out = np.full_like(z, np.nan)
-    logistic_forward(z, out)
-    assert_allclose(out, expit(z.astype(np.float64)), **_tol(dtype))
-    out64 = np.empty(z.shape)
-    logistic_forward(z.astype(np.float64), out64)
-    assert_allclose(out, out64, **_tol(dtype))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_forward_extreme_logits_are_finite(dtype):
-    z = EXTREME.astype(dtype)
-    out = np.full_like(z, np.nan)
-    softmax_forward(z, out)
-    assert np.all(np.isfinite(out))
-    assert_allclose(out, softmax(EXTREME, axis=1), **_tol(dtype))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_log_softmax_forward_extreme_logits_are_finite(dtype):
-    z = EXTREME.astype(dtype)
-    out = np.full_like(z, np.nan)
-    log_softmax_forward(z, out)
-    assert np.all(np.isfinite(out))
-    # exact values: e.g. row 0 is [0, -2000, -1000]
-    assert_allclose(out, log_softmax(EXTREME, axis=1), **_tol(dtype))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_logistic_forward_extreme_logits_are_finite(dtype):
-    z = EXTREME.astype(dtype)
-    out = np.full_like(z, np.nan)
-    logistic_forward(z, out)
-    assert np.all(np.isfinite(out))
-    assert_allclose(out, expit(EXTREME), **_tol(dtype))

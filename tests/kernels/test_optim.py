@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn_nn._kernels.optim import (
     adam_update,
     add_penalty_gradient,
+    clip_by_global_norm,
     penalty_value,
     sgd_update,
 )
@@ -306,3 +307,30 @@ def test_adam_update_l1_bounded_when_gradient_is_zero():
         EPS,
     )
     np.testing.assert_allclose(params, [0.5 - lr, 3.0 - lr], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 3, 4, 1001])
+def test_clip_by_global_norm_matches_numpy(dtype, n):
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal(n).astype(dtype)
+    norm = float(np.linalg.norm(grads.astype(np.float64)))
+    max_norm = 0.5 * norm
+    expected = grads.astype(np.float64) * (max_norm / norm)
+    returned = clip_by_global_norm(grads, max_norm)
+    assert_allclose(returned, norm, rtol=1e-12)
+    assert grads.dtype == dtype
+    assert_allclose(grads, expected, **_tol(dtype))
+    assert_allclose(np.linalg.norm(grads.astype(np.float64)), max_norm, rtol=1e-6)
+
+
+def test_clip_by_global_norm_leaves_small_and_nan_gradients_alone():
+    rng = np.random.default_rng(0)
+    grads = rng.standard_normal(10)
+    before = grads.copy()
+    clip_by_global_norm(grads, 2 * np.linalg.norm(grads))
+    assert_array_equal(grads, before)
+    grads[3] = np.nan
+    before = grads.copy()
+    assert np.isnan(clip_by_global_norm(grads, 1e-3))
+    assert_array_equal(grads, before)
