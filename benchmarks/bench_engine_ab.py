@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 CHILD = r"""
-import json, sys, time, warnings
+import json, statistics, sys, time, warnings
 import numpy as np
 warnings.simplefilter("ignore")
 from sklearn_nn import CNNClassifier, MLPClassifier
@@ -55,14 +55,16 @@ print(json.dumps({"seconds": statistics.median(times),
 
 def run(tree, workload, epochs):
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.run(
+    child = subprocess.run(
         [sys.executable, "-c", CHILD, workload, str(epochs)],
         env=env,
+        cwd=tree,  # ``-c`` puts the working directory first on sys.path
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    )
+    if child.returncode:
+        raise RuntimeError(f"{workload} on {tree} failed:\n{child.stderr}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def main():
