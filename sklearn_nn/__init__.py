@@ -4,12 +4,14 @@ from ._cnn import CNNClassifier, CNNRegressor
 from ._linear import LogisticRegression
 from ._mlp import MLPClassifier, MLPRegressor
 from ._neuralnet import NeuralNetClassifier, NeuralNetRegressor
+from ._plotting import LossCurveDisplay
 from ._pretrained import Pretrained
 
 __all__ = [
     "CNNClassifier",
     "CNNRegressor",
     "LogisticRegression",
+    "LossCurveDisplay",
     "MLPClassifier",
     "MLPRegressor",
     "NeuralNetClassifier",

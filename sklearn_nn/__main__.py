@@ -2,7 +2,8 @@
 
 For each data set, fits an sklearn_nn estimator and scikit-learn's estimator of the same
 name with the same settings and seed, and prints the test score, ROC AUC (binary), and
-fit time; ``CNNClassifier`` (the digits as 8x8 images) has no scikit-learn counterpart.
+fit time; ``CNNClassifier`` (the digits as 8x8 images) and ``NeuralNetClassifier`` (a
+dense layer with batch normalization) have no scikit-learn counterpart.
 The first fit of a process includes Numba's compile (or cache load) time, so a warm-up
 fit runs first and is reported on its own line.
 """
@@ -19,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sklearn_nn
+from sklearn_nn.layers import Activation, BatchNormalization, Dense
 
 
 def _task_list():
@@ -26,10 +28,16 @@ def _task_list():
     shared = dict(hidden_layer_sizes=(100,), max_iter=300, random_state=0)
     linear = dict(C=1.0, max_iter=1000)
     cnn = dict(input_shape=(8, 8), batch_size=32, max_iter=30, random_state=0)
+    batch_norm = dict(
+        layers=[Dense(100, "identity"), BatchNormalization(), Activation("relu")],
+        max_iter=100,
+        random_state=0,
+    )
     return [
         ("digits", load_digits, "MLPClassifier", neural_network, shared),
         ("digits", load_digits, "LogisticRegression", linear_model, linear),
         ("digits", load_digits, "CNNClassifier", None, cnn),
+        ("digits", load_digits, "NeuralNetClassifier", None, batch_norm),
         ("breast_cancer", load_breast_cancer, "MLPClassifier", neural_network, shared),
         (
             "breast_cancer",
@@ -68,6 +76,9 @@ def main():
     tic = time.perf_counter()
     sklearn_nn.MLPClassifier(max_iter=2).fit(X[:100], y[:100])
     sklearn_nn.CNNClassifier(input_shape=(8, 8), max_iter=1).fit(X[:100], y[:100])
+    sklearn_nn.NeuralNetClassifier(
+        [Dense(8, "identity"), BatchNormalization(), Activation("relu")], max_iter=1
+    ).fit(X[:100], y[:100])
     print(f"warm-up (Numba compile or cache load): {time.perf_counter() - tic:.2f} s\n")
 
     header = f"{'data':<14}{'estimator':<31}{'score':>8}{'ROC AUC':>9}{'fit s':>8}"

@@ -7,6 +7,7 @@ so a fit that fails leaves a previously fitted model as it was. The solvers' dri
 live in ``_lbfgs`` and ``_stochastic``.
 """
 
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -14,10 +15,13 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
 
-from ._fit_state import FitJob, FitState, set_fitted_attributes
+from ._callbacks import CallbackSupportMixin, FitTasks
+from ._fit_state import FitJob, FitState, ValidationSet, set_fitted_attributes
 from ._initializers import INITIALIZERS
+from ._kernels.losses import LOSSES
 from ._lbfgs import fit_lbfgs
 from ._network import Network
 from ._pretrained import Pretrained
@@ -36,6 +40,12 @@ from ._validation import (
 from .layers.base import CSRRows
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
+#: where the API pages are built to (``doc/api.rst``'s autosummary); the site is not
+#: published yet
+DOC_LINK_TEMPLATE = (
+    "https://sklearn-nn.readthedocs.io/en/latest/generated/"
+    "{estimator_module}.{estimator_name}.html"
+)
 
 #: Training parameters shared by every estimator, with scikit-learn's MLP semantics.
 TRAINING_CONSTRAINTS = {
@@ -67,6 +77,7 @@ TRAINING_CONSTRAINTS = {
         Options(Real, {np.inf}),
     ],
     "max_fun": [Interval(Integral, 1, None, closed="left")],
+    "scoring": [str, callable, None],
 }
 
 #: Parameters of the estimators built from layer stacks (MLP, CNN, NeuralNet).
@@ -77,7 +88,7 @@ NETWORK_CONSTRAINTS = {
 }
 
 
-class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
+class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fit / partial_fit / predict machinery. Not for direct use.
 
     Subclasses define ``_build_layers`` and the target hooks; every other method is
@@ -85,6 +96,9 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints = dict(TRAINING_CONSTRAINTS)
+    # the HTML representation links each estimator to its API page
+    _doc_link_module = "sklearn_nn"
+    _doc_link_template = DOC_LINK_TEMPLATE
     #: fitted attributes that are views into ``_params``, rebuilt after unpickling
     _view_attributes = ("coefs_", "intercepts_")
 
@@ -128,8 +142,10 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
     def _accept_sparse(self):
         return ["csr", "csc"]
 
-    def _rows_from_input(self, X, reset):
-        """X as 2-D rows before validation (image estimators accept 3-D/4-D X)."""
+    def _rows_from_input(self, X, reset, fitted=None):
+        """X as 2-D rows before validation (estimators with sample shapes accept
+        X of higher rank: checked against ``fitted``, or the fitted model's input
+        shape, unless ``reset``)."""
         return X
 
     def _stratify_validation(self, Y):
@@ -180,9 +196,32 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             sample_weight = np.ascontiguousarray(sample_weight)
         if not np.all(np.isfinite(Y)):
             raise ValueError("Input y contains NaN or infinity.")
-        return self._as_network_input(X), y, Y, sample_weight
+        return X, y, Y, sample_weight
+
+    def _validation_set(self, X_val, y_val, network, dtype):
+        """The user's validation set, validated like the training data."""
+        if X_val is None:
+            return None
+        X_val = self._rows_from_input(X_val, reset=False, fitted=network.in_shapes[0])
+        X_val, y_val = validate_data(
+            self,
+            X_val,
+            y_val,
+            accept_sparse=self._accept_sparse(),
+            dtype=dtype,
+            order="C",
+            multi_output=True,
+            y_numeric=False,
+            reset=False,
+        )
+        Y_val = self._encode_validation_targets(y_val, math.prod(network.out_shape))
+        Y_val = np.ascontiguousarray(Y_val, dtype=X_val.dtype)
+        data = TrainingData(self._as_network_input(X_val), Y_val)
+        return ValidationSet(data, X_val, y_val)
 
     def _check_hyperparameters(self, incremental, network):
+        if isinstance(self.clip_norm, (bool, np.bool_)):
+            raise ValueError(f"clip_norm must be a float > 0, got {self.clip_norm!r}.")
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.solver != "lbfgs":
@@ -211,7 +250,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the model to data X and targets y.
 
         Parameters
@@ -223,13 +262,25 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             The targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights; None gives every sample weight one.
+        X_val : {array-like, sparse matrix} of shape (n_val_samples, n_features), \
+                default=None
+            A validation set of your own (with ``y_val``): the validation scores
+            and losses of each epoch are computed on it, and early stopping
+            watches it instead of holding out ``validation_fraction`` of X. Inside
+            meta-estimators, request it with ``set_fit_request(X_val=True,
+            y_val=True)``; in cross-validation it is the same set for every fold.
+        y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
+                default=None
+            The validation targets.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(
+            X, y, sample_weight, incremental=False, X_val=X_val, y_val=y_val
+        )
 
     def _check_solver(self):
         if self.solver not in STOCHASTIC_SOLVERS:
@@ -239,33 +290,51 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
             )
         return True
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+    def _fit(
+        self, X, y, sample_weight, incremental, classes=None, X_val=None, y_val=None
+    ):
+        # the callback context is set up before the snapshot, so that a failed fit's
+        # restore keeps it for the callbacks' teardown
+        epochs = 1 if incremental else self.max_iter
+        tasks = FitTasks(self, epochs + 1 if self.solver == "lbfgs" else epochs)
         # Nothing is lost: a fit that raises restores every attribute it touched.
         # Parameters are trained on a copy, so a shallow snapshot suffices.
         snapshot = self.__dict__.copy()
         try:
-            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
+            return self._fit_unsafe(
+                X, y, sample_weight, incremental, classes, X_val, y_val, tasks
+            )
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             raise
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+    def _fit_unsafe(
+        self, X, y, sample_weight, incremental, classes, X_val, y_val, tasks
+    ):
         first_pass = not hasattr(self, "_params") or not (
             self.warm_start or incremental
         )
         X, y, Y, sample_weight = self._validate_fit_data(
             X, y, sample_weight, first_pass, incremental, classes
         )
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together.")
+        scorer = None
+        if self.scoring not in (None, "loss"):
+            scorer = check_scoring(self, self.scoring)
         random_state = check_random_state(self.random_state)
         job = self._prepare_job(X, y, Y, first_pass, random_state)
         self._check_hyperparameters(incremental, job.network)
-        job.data = TrainingData(X, Y, sample_weight)
+        job.data = TrainingData(self._as_network_input(X), Y, sample_weight)
+        job.validation = self._validation_set(X_val, y_val, job.network, X.dtype)
+        job.X, job.scorer, job.tasks = X, scorer, tasks
         state = (
             FitState()
             if first_pass
             else FitState.from_estimator(self, keep_optimizer=incremental)
         )
+        tasks.begin_fit(X, y, sample_weight)
         with kernel_threads(job.network) as job.n_threads:
             if self.solver == "lbfgs":
                 fit_lbfgs(self, job, state)
@@ -278,6 +347,7 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
                 "rate may be too high."
             )
         set_fitted_attributes(self, job, state)  # commit: all above worked on copies
+        tasks.end_fit()
         return self
 
     def _prepare_job(self, X, y, Y, first_pass, random_state):
@@ -304,13 +374,32 @@ class BaseNeuralNet(BaseEstimator, metaclass=ABCMeta):
         loss = self._loss_name(Y.shape[1])
         return FitJob(network, params, state, None, loss, y, random_state)
 
+    def _param_views(self, network, params):
+        """The attributes that are views into ``params``: ``coefs_`` (each layer's
+        ``kernel``) and ``intercepts_`` (its ``bias``, empty without one)."""
+        views = network.views(params)
+        empty = np.empty(0, dtype=params.dtype)
+        return {
+            "coefs_": [views[i]["kernel"] for i in network.kernel_layers],
+            "intercepts_": [views[i].get("bias", empty) for i in network.kernel_layers],
+        }
+
     def _set_param_views(self):
-        views = self._network.views(self._params)
-        empty = np.empty(0, dtype=self._params.dtype)
-        self.coefs_ = [views[i]["kernel"] for i in self._network.kernel_layers]
-        self.intercepts_ = [
-            views[i].get("bias", empty) for i in self._network.kernel_layers
-        ]
+        self.__dict__.update(self._param_views(self._network, self._params))
+
+    def _model_attributes(self, network, loss, params, state):
+        """The fitted attributes predictions read: the model, without its history."""
+        attributes = {
+            "_network": network,
+            "_loss": loss,
+            "_params": params,
+            "_state": state,
+            "out_activation_": LOSSES[loss][1],
+            "n_outputs_": math.prod(network.out_shape),
+            **self._param_views(network, params),
+        }
+        attributes["n_layers_"] = len(attributes["coefs_"]) + 1
+        return attributes
 
     def __getstate__(self):
         # coefs_ / intercepts_ are views into _params: pickle the buffer once

@@ -7,6 +7,7 @@ Only the architecture and the input shape live here; training is the shared engi
 """
 
 import math
+import warnings
 from numbers import Integral, Real
 
 from ._base import NETWORK_CONSTRAINTS, BaseNeuralNet
@@ -115,7 +116,16 @@ class _CNNMixin(SampleShapeMixin):
         return image, source
 
     def _input_shape(self, n_features):
-        image, _ = self._resolved_image_shape(n_features)
+        image, source = self._resolved_image_shape(n_features)
+        if source.startswith("n_features") and image[0] == 1 and n_features > 1:
+            warnings.warn(
+                f"input_shape is None and n_features={n_features} is not a perfect "
+                f"square: training on images of one row, {image} (height, width, "
+                "channels). Set input_shape=(height, width) or (height, width, "
+                "channels) to say how a row of X is an image.",
+                UserWarning,
+                stacklevel=4,
+            )
         return self._storage_shape(image)
 
     def _build_layers(self, in_shape, n_outputs):
@@ -241,6 +251,7 @@ class CNNClassifier(NeuralNetClassifierMixin, _CNNMixin, BaseNeuralNet):
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -278,6 +289,7 @@ class CNNClassifier(NeuralNetClassifierMixin, _CNNMixin, BaseNeuralNet):
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -367,6 +379,7 @@ class CNNRegressor(NeuralNetRegressorMixin, _CNNMixin, BaseNeuralNet):
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -404,6 +417,7 @@ class CNNRegressor(NeuralNetRegressorMixin, _CNNMixin, BaseNeuralNet):
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

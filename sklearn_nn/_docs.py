@@ -54,7 +54,14 @@ _TRAINING_DOC = """\
         improving, and restore the parameters of the best validation score.
 
     validation_fraction : float, default=0.1
-        Fraction of the data held out for early stopping.
+        Fraction of the data held out for early stopping (unless ``fit`` gets
+        ``X_val`` / ``y_val``).
+
+    scoring : str, callable or None, default=None
+        The validation score early stopping watches (higher is better): None is
+        the estimator's ``score`` (accuracy, R^2); "loss" is minus the validation
+        loss; any other string is a scikit-learn scorer name (e.g.
+        "neg_log_loss", "roc_auc"), a callable a scorer ``scorer(estimator, X, y)``.
 
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's decay rates for the first and second moment estimates.
@@ -92,9 +99,9 @@ _ATTRIBUTES_DOC = """\
         Number of training samples seen by the stochastic solver.
 
     coefs_ : list of ndarray
-        Weights of each layer with parameters: ``(n_units_in, n_units_out)`` for
-        dense layers, ``(kernel_h, kernel_w, in_channels, filters)`` for
-        convolutions.
+        Weights (``kernel``) of each dense or convolution layer:
+        ``(n_units_in, n_units_out)`` for dense layers,
+        ``(kernel_h, kernel_w, in_channels, filters)`` for convolutions.
 
     intercepts_ : list of ndarray
         Bias vectors, ``intercepts_[i]`` of shape (n_units_out,).
@@ -109,7 +116,8 @@ _ATTRIBUTES_DOC = """\
         Number of epochs (or L-BFGS iterations) run.
 
     n_layers_ : int
-        Number of layers, input and output included.
+        Number of dense and convolution layers plus one (the input), as
+        scikit-learn counts an MLP's layers.
 
     n_outputs_ : int
         Number of outputs.
@@ -121,8 +129,10 @@ _NETWORK_DOC = """\
     weight_init : {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", \
 "lecun_normal", "orthogonal"}, default="glorot_uniform"
         Initialiser of the weights of every layer that names none
-        (``kernel_initializer=None``). "glorot_uniform" is scikit-learn's MLP draw
-        (biases drawn too); with the others, biases start at zero.
+        (``kernel_initializer=None``). "glorot_uniform" draws weights and biases
+        from U(-r, r), r = sqrt(6 / (fan_in + fan_out)), as scikit-learn's MLP
+        (whose factor 2 for logistic networks the MLP and CNN presets keep); with
+        the others, biases start at zero.
 
     clip_norm : float, default=None
         Largest global L2 norm of the data-loss gradient of a "sgd" / "adam" step;

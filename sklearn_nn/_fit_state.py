@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels.losses import LOSSES
-
 
 @dataclass
 class FitJob:
@@ -31,6 +29,16 @@ class FitJob:
     random_state : numpy.random.RandomState
     n_threads : int
         Threads for the layers that split their batch.
+    validation : ValidationSet or None
+        What validation scores are computed on (early stopping's split, or the
+        user's ``X_val`` / ``y_val``).
+    tasks : FitTasks or None
+        The callback tasks of this fit.
+    X : ndarray or sparse matrix
+        The validated inputs, as the user's estimator sees them (for callbacks and
+        scorers).
+    scorer : callable or None
+        The early-stopping scorer for a scorer name or callable ``scoring``.
     """
 
     network: object
@@ -41,6 +49,38 @@ class FitJob:
     y: np.ndarray
     random_state: object
     n_threads: int = 1
+    validation: object = None
+    tasks: object = None
+    X: object = None
+    scorer: object = None
+
+
+@dataclass
+class ValidationSet:
+    """Samples that validation scores and losses are computed on.
+
+    Attributes
+    ----------
+    data : TrainingData
+        Network inputs, encoded targets and sample weights.
+    X : ndarray or sparse matrix
+        The validated inputs, for scorers (which predict through the estimator).
+    y : ndarray
+        The validated targets.
+    rows : ndarray of int or None
+        The validation rows of these arrays (None: all of them).
+    """
+
+    data: object
+    X: object
+    y: np.ndarray
+    rows: np.ndarray | None = None
+
+    def take(self, values):
+        """The validation rows of ``values`` (None stays None)."""
+        if values is None or self.rows is None:
+            return values
+        return values[self.rows]
 
 
 @dataclass
@@ -60,6 +100,8 @@ class FitState:
     no_improvement_count: int = 0
     #: parameters and layer state of the best validation score (early stopping)
     best: tuple | None = None
+    #: whether validation scores were recorded (early stopping or X_val)
+    validated: bool = False
 
     @classmethod
     def from_estimator(cls, est, keep_optimizer):
@@ -70,6 +112,10 @@ class FitState:
         state.loss_ = getattr(est, "loss_", np.nan)
         if keep_optimizer and getattr(est, "_optimizer", None) is not None:
             state.optimizer = copy.deepcopy(est._optimizer)
+        if getattr(est, "validation_scores_", None) is not None:
+            # a warm start or partial_fit with X_val goes on with its curves
+            state.validation_scores_ = list(est.validation_scores_)
+            state.validation_loss_curve_ = list(est.validation_loss_curve_)
         if getattr(est, "loss_curve_", None) is not None:
             state.loss_curve_ = list(est.loss_curve_)
             state.best_loss_ = est.best_loss_ if est.best_loss_ is not None else np.inf
@@ -86,7 +132,6 @@ class FitState:
 
     def record_validation(self, score, job, tol):
         """Count an epoch without improvement; keep the best epoch's model."""
-        self.validation_scores_.append(score)
         if score < self.best_validation_score_ + tol:
             self.no_improvement_count += 1
         else:
@@ -116,14 +161,9 @@ _STOCHASTIC_ONLY = (
 
 def set_fitted_attributes(est, job, state):
     """Assign a successful fit's model and history to ``est``."""
-    est._network = job.network
-    est._loss = job.loss
-    est._params = job.params
-    est._state = job.state
-    est.out_activation_ = LOSSES[job.loss][1]
-    est.n_outputs_ = int(np.prod(job.network.out_shape))
-    est._set_param_views()
-    est.n_layers_ = len(est.coefs_) + 1
+    est.__dict__.update(
+        est._model_attributes(job.network, job.loss, job.params, job.state)
+    )
     est.n_iter_ = state.n_iter_
     est.loss_ = state.loss_
     est.t_ = state.t_
@@ -136,15 +176,16 @@ def set_fitted_attributes(est, job, state):
         est._optimizer = state.optimizer
         est._no_improvement_count = state.no_improvement_count
         est.loss_curve_ = state.loss_curve_
-        if state.best is not None:
+        early_stopping = state.best is not None
+        est.best_validation_score_ = (
+            state.best_validation_score_ if early_stopping else None
+        )
+        est.best_loss_ = None if early_stopping else state.best_loss_
+        if state.validated:
             est.validation_scores_ = state.validation_scores_
-            est.best_validation_score_ = state.best_validation_score_
             est.validation_loss_curve_ = state.validation_loss_curve_
-            est.best_loss_ = None
         else:
             est.validation_scores_ = None
-            est.best_validation_score_ = None
-            est.best_loss_ = state.best_loss_
             if hasattr(est, "validation_loss_curve_"):
                 del est.validation_loss_curve_
     est._finalize_fit()

@@ -1,19 +1,18 @@
-"""The full-batch solver: scipy's L-BFGS-B over the trainable parameters."""
+"""The full-batch solver: scipy's L-BFGS-B over the trainable parameters.
 
+scipy calls back after each iteration: that is one callback task and, with
+``verbose``, one line (loss, gradient norm, seconds). A callback's stop request ends
+the minimisation there (``StopIteration``, scipy >= 1.11).
+"""
+
+import time
 import warnings
 
 import numpy as np
-import scipy
 import scipy.optimize
 
 from ._training import LBFGS_BUFFER_BYTES, Trainer, rows_within
 from ._validation import _check_optimize_result
-
-
-def _lbfgs_takes_iprint():
-    # scipy >= 1.15 deprecates L-BFGS-B's iprint
-    major, minor = (int(v) for v in scipy.__version__.split(".")[:2])
-    return (major, minor) < (1, 15)
 
 
 def fit_lbfgs(est, job, state):
@@ -39,33 +38,55 @@ def fit_lbfgs(est, job, state):
     )
     x0 = trainer.trainable.astype(np.float64)
     best = {"value": np.inf, "x": x0}
+    last = {"grad": np.zeros_like(x0), "time": time.perf_counter(), "stopped": False}
 
     def objective(flat):
         value, grad = trainer.objective(flat)
+        last["grad"] = grad
         if value < best["value"]:
             best["value"], best["x"] = value, flat.copy()
         return value, grad
 
-    iprint = 1 if est.verbose is True or est.verbose >= 1 else -1
+    def iteration_done(intermediate_result):
+        state.n_iter_ += 1
+        if est.verbose:
+            now = time.perf_counter()
+            print(
+                f"Iteration {state.n_iter_}, loss = {intermediate_result.fun:.8f}, "
+                f"gradient norm = {np.linalg.norm(last['grad']):.4g}, "
+                f"{now - last['time']:.2f} s"
+            )
+            last["time"] = now
+        if job.tasks.active:
+            trainer.trainable[:] = intermediate_result.x  # the model of this step
+            stop = job.tasks.end_epoch(job)
+            job.tasks.begin_epoch(job, "lbfgs-iteration")
+            if stop:
+                last["stopped"] = True
+                raise StopIteration
+
+    job.tasks.begin_epoch(job, "lbfgs-iteration")
     try:
         result = scipy.optimize.minimize(
             objective,
             x0,
             method="L-BFGS-B",
             jac=True,
+            callback=iteration_done,
             options={
                 "maxfun": est.max_fun,
                 "maxiter": est.max_iter,
                 "gtol": est.tol,
                 **est._lbfgs_options(),
-                **({"iprint": iprint} if _lbfgs_takes_iprint() else {}),
             },
         )
-        state.n_iter_ = _check_optimize_result("lbfgs", result, est.max_iter)
+        if not last["stopped"]:
+            _check_optimize_result("lbfgs", result, est.max_iter)
         trainer.trainable[:] = result.x
         state.loss_ = float(result.fun)
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.", stacklevel=3)
         trainer.trainable[:] = best["x"]
         state.loss_ = float(best["value"])
+    job.tasks.close_epoch()
     state.lbfgs = True

@@ -69,7 +69,12 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
         accuracy stops improving and keep the best coefficients.
 
     validation_fraction : float, default=0.1
-        Fraction held out for early stopping.
+        Fraction held out for early stopping (unless ``fit`` gets ``X_val``).
+
+    scoring : str, callable or None, default=None
+        The validation score early stopping watches: None is accuracy, "loss"
+        minus the validation log loss, any other string a scikit-learn scorer
+        name, a callable a scorer ``scorer(estimator, X, y)``.
 
     n_iter_no_change : int, default=5
         Epochs without ``tol`` improvement before "sgd" / "adam" stop.
@@ -131,6 +136,7 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "scoring": BaseNeuralNet._parameter_constraints["scoring"],
         "n_iter_no_change": BaseNeuralNet._parameter_constraints["n_iter_no_change"],
         "shuffle": ["boolean"],
     }
@@ -164,6 +170,7 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
         learning_rate_init=0.01,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         n_iter_no_change=5,
         shuffle=True,
     ):
@@ -181,6 +188,7 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
         self.learning_rate_init = learning_rate_init
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.n_iter_no_change = n_iter_no_change
         self.shuffle = shuffle
 
@@ -199,14 +207,14 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
         # scikit-learn's LogisticRegression stops L-BFGS on ftol = 64 eps too
         return {"ftol": 64 * np.finfo(float).eps}
 
-    def _set_param_views(self):
-        super()._set_param_views()
-        self.coef_ = self.coefs_[0].T
-        self.intercept_ = (
-            self.intercepts_[0]
-            if self.fit_intercept
-            else np.zeros(self.coef_.shape[0], dtype=self.coef_.dtype)
-        )
+    def _param_views(self, network, params):
+        views = super()._param_views(network, params)
+        coef = views["coefs_"][0].T
+        bias = views["intercepts_"][0]
+        views["coef_"] = coef
+        # zeros when fit_intercept=False: read from the fitted model, not the param
+        views["intercept_"] = bias if bias.size else np.zeros(coef.shape[0], coef.dtype)
+        return views
 
     def _finalize_fit(self):
         self.n_iter_ = np.array([self.n_iter_])

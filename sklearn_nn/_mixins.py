@@ -73,6 +73,18 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         Y = self._label_binarizer.transform(y)
         return Y, self._class_sample_weight(y, multilabel, incremental)
 
+    def _encode_validation_targets(self, y, n_outputs):
+        """``y_val`` encoded as the training targets; unknown labels refused."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y)
+        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val has labels {unknown!r} that are not among the training "
+                f"classes {self.classes_!r}."
+            )
+        return self._label_binarizer.transform(y)
+
     def _class_sample_weight(self, y, multilabel, incremental):
         if self.class_weight is None:
             return None
@@ -184,7 +196,9 @@ class NeuralNetClassifierMixin(ClassifierMixin):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self, X, y, sample_weight=None, classes=None, X_val=None, y_val=None
+    ):
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -198,13 +212,24 @@ class NeuralNetClassifierMixin(ClassifierMixin):
             Sample weights.
         classes : array-like of shape (n_classes,), default=None
             All the classes, needed on the first call only.
+        X_val, y_val : array-like, default=None
+            A validation set: this epoch's validation score and loss are appended
+            to ``validation_scores_`` and ``validation_loss_curve_``.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            incremental=True,
+            classes=classes,
+            X_val=X_val,
+            y_val=y_val,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -226,6 +251,15 @@ class NeuralNetRegressorMixin(RegressorMixin):
                 f"y has {Y.shape[1]} outputs, the fitted model {self.n_outputs_}."
             )
         return Y, None
+
+    def _encode_validation_targets(self, y, n_outputs):
+        """``y_val`` as a matrix; it must have the training targets' outputs."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if Y.shape[1] != n_outputs:
+            raise ValueError(f"y_val has {Y.shape[1]} outputs, y has {n_outputs}.")
+        return Y
 
     def _loss_name(self, n_outputs):
         return self.loss
@@ -256,7 +290,7 @@ class NeuralNetRegressorMixin(RegressorMixin):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -268,10 +302,15 @@ class NeuralNetRegressorMixin(RegressorMixin):
             The targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        X_val, y_val : array-like, default=None
+            A validation set: this epoch's validation score and loss are appended
+            to ``validation_scores_`` and ``validation_loss_curve_``.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(
+            X, y, sample_weight, incremental=True, X_val=X_val, y_val=y_val
+        )

@@ -137,6 +137,7 @@ class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -167,6 +168,7 @@ class MLPClassifier(NeuralNetClassifierMixin, _MLPMixin, BaseNeuralNet):
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -245,6 +247,7 @@ class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -275,6 +278,7 @@ class MLPRegressor(NeuralNetRegressorMixin, _MLPMixin, BaseNeuralNet):
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

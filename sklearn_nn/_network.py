@@ -61,13 +61,19 @@ class Network:
         self.layers = list(layers)
         self.in_shapes, self.out_shape = layer_shapes(self.layers, in_shape)
         self._param_specs = [
-            layer.param_specs(s)
+            _checked_specs(layer, layer.param_specs(s), "param_specs")
             for layer, s in zip(self.layers, self.in_shapes, strict=True)
         ]
         self._state_specs = [
-            layer.state_specs(s)
+            _checked_specs(layer, layer.state_specs(s), "state_specs")
             for layer, s in zip(self.layers, self.in_shapes, strict=True)
         ]
+        for layer in self.layers:
+            if layer.needs_rng and layer.splits_batch:
+                raise ValueError(
+                    f"{layer!r} both needs random numbers and splits its batch over "
+                    "threads, which would share one generator: use one or the other."
+                )
         self._param_slices, sizes = _layout(
             self.layers,
             self._param_specs,
@@ -152,11 +158,22 @@ class Network:
         return state
 
     def allocate(self, n_rows, dtype):
-        """Per-layer buffers (activations, their gradients) for ``n_rows`` samples."""
-        return [
-            layer.allocate(shape, n_rows, dtype)
-            for layer, shape in zip(self.layers, self.in_shapes, strict=True)
-        ]
+        """Per-layer buffers (activations, their gradients) for ``n_rows`` samples;
+        each layer's ``"d"`` must hold ``n_rows`` output samples (the layer above
+        writes them)."""
+        buffers = []
+        for i, layer in enumerate(self.layers):
+            buf = layer.allocate(self.in_shapes[i], n_rows, dtype)
+            out = self.in_shapes[i + 1] if i + 1 < len(self.layers) else self.out_shape
+            d = buf.get("d")
+            if d is None or d.size != n_rows * math.prod(out) or d.dtype != dtype:
+                raise ValueError(
+                    f"{layer!r}.allocate must return a {np.dtype(dtype).name} 'd' "
+                    f"buffer of {n_rows} x {out} values, got "
+                    f"{None if d is None else (d.shape, d.dtype.name)}."
+                )
+            buffers.append(buf)
+        return buffers
 
     def bind(self, params, state, n_rows, grads=None, n_threads=1):
         """This network with arrays for batches of up to ``n_rows`` samples."""
@@ -173,6 +190,21 @@ class Network:
             else:
                 segments.append((split, [i]))
         return segments
+
+
+def _checked_specs(layer, specs, method):
+    """A layer's declarations, refused if names repeat or a shape is not positive."""
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{layer!r}.{method} declares a name twice: {names}.")
+    for spec in specs:
+        shape = tuple(spec.shape)
+        if not all(isinstance(v, (int, np.integer)) and v >= 1 for v in shape):
+            raise ValueError(
+                f"{layer!r}.{method}: {spec.name!r} has shape {shape}; every "
+                "dimension must be a positive int."
+            )
+    return list(specs)
 
 
 def _layout(layers, specs_per_layer, groups):
@@ -224,6 +256,7 @@ class BoundNetwork:
     def __init__(self, network, params, state, n_rows, grads=None, n_threads=1):
         self.network = network
         self.n_threads = n_threads
+        self._training = False
         grad_views = (
             network.views(grads) if grads is not None else [{}] * len(network.layers)
         )
@@ -250,6 +283,7 @@ class BoundNetwork:
         of the batch passes through all of them on one thread.
         """
         layers, arrays = self.network.layers, self.arrays
+        self._training = training  # backward runs in the mode of the last forward
         whole = Batch(n, 0, n, 0, training, rng)
         for split, run in self.network._runs:
             if not split:
@@ -282,7 +316,8 @@ class BoundNetwork:
         def input_gradient(i):
             return arrays[i - 1].buffers["d"][:n] if network._wants_d_x[i] else None
 
-        whole = Batch(n, 0, n, 0, True, None)
+        training = self._training
+        whole = Batch(n, 0, n, 0, training, None)
         for split, run in reversed(network._runs):
             if not split:
                 i = run[0]
@@ -291,7 +326,7 @@ class BoundNetwork:
                 continue
 
             def backward_part(k, lo, hi, run=run):
-                batch = Batch(n, lo, hi, k, True, None)
+                batch = Batch(n, lo, hi, k, training, None)
                 for i in reversed(run):
                     if needed[i]:
                         layers[i].backward(

@@ -51,7 +51,7 @@ class SampleShapeMixin:
         """The shape of one sample of X with these trailing axes, as stored."""
         return tuple(trailing)
 
-    def _rows_from_input(self, X, reset):
+    def _rows_from_input(self, X, reset, fitted=None):
         # X of rank > 2: flatten each sample to a row (a view), and remember (at fit)
         # or check (at predict) the samples' shape
         if isinstance(X, (list, tuple)):
@@ -64,12 +64,14 @@ class SampleShapeMixin:
             return X
         X = np.asarray(X)
         stored = self._sample_shape_of(X.shape[1:])
+        if fitted is None and not reset:
+            fitted = self._network.in_shapes[0]
         if reset:
             self._shape_of_X = stored
-        elif stored != self._network.in_shapes[0]:
+        elif stored != tuple(fitted):
             raise ValueError(
                 f"X has {self._sample_noun} of shape {X.shape[1:]}; the model was "
-                f"fitted on samples of shape {self._network.in_shapes[0]}."
+                f"fitted on samples of shape {tuple(fitted)}."
             )
         return X.reshape(X.shape[0], math.prod(X.shape[1:]))
 
@@ -207,6 +209,7 @@ class NeuralNetClassifier(NeuralNetClassifierMixin, _NeuralNetMixin, BaseNeuralN
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -236,6 +239,7 @@ class NeuralNetClassifier(NeuralNetClassifierMixin, _NeuralNetMixin, BaseNeuralN
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -314,6 +318,7 @@ class NeuralNetRegressor(NeuralNetRegressorMixin, _NeuralNetMixin, BaseNeuralNet
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -343,6 +348,7 @@ class NeuralNetRegressor(NeuralNetRegressorMixin, _NeuralNetMixin, BaseNeuralNet
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

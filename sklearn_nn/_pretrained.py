@@ -10,14 +10,21 @@ import dataclasses
 
 import numpy as np
 
+from ._network import Network
 from ._validation import check_is_fitted
 from .layers.conv import ChannelsFirstToLast
 
 __all__ = ["Pretrained"]
 
 
-def _comparable(layer):
-    """The spec without what transfer ignores: trainability and the initialiser."""
+def _comparable(layer, has_arrays):
+    """What must match for a layer to take over another's weights.
+
+    A layer with parameters or state: the spec, but for its trainability and
+    initialiser. One without (dropout, pooling, activations): its type only.
+    """
+    if not has_arrays:
+        return type(layer)
     changes = {"trainable": True}
     if any(f.name == "kernel_initializer" for f in dataclasses.fields(layer)):
         changes["kernel_initializer"] = None
@@ -58,13 +65,28 @@ class Pretrained:
     """
 
     def __init__(self, estimator, n_layers=None):
-        check_is_fitted(estimator)
-        network = estimator._network
-        stop = len(network.layers) - 1 if n_layers is None else n_layers
-        if not 1 <= stop <= len(network.layers) - 1:
+        network = getattr(estimator, "_network", None)
+        if not isinstance(network, Network):
+            check_is_fitted(estimator)
+            raise TypeError(
+                f"Pretrained takes a fitted estimator of sklearn_nn, got "
+                f"{type(estimator).__name__}."
+            )
+        available = len(network.layers) - 1
+        if available < 1:
             raise ValueError(
-                f"n_layers must be between 1 and {len(network.layers) - 1} (the "
-                f"layers before the output layer), got {n_layers!r}."
+                f"{type(estimator).__name__} has no layer before its output layer "
+                "to transfer."
+            )
+        stop = available if n_layers is None else n_layers
+        if (
+            isinstance(stop, (bool, np.bool_))
+            or not isinstance(stop, (int, np.integer))
+            or not 1 <= stop <= available
+        ):
+            raise ValueError(
+                f"n_layers must be an int between 1 and {available} (the layers "
+                f"before the output layer), got {n_layers!r}."
             )
         params = network.views(estimator._params)
         state = network.state_views(estimator._state)
@@ -100,14 +122,17 @@ class Pretrained:
     def copy_into(self, network, params, state):
         """Copy the weights of the layers ``network`` shares into its buffers.
 
-        Returns the number of layers copied; a ValueError if none matches.
+        Returns the number of layers copied. A ValueError if none matches, or if a
+        frozen layer with weights would keep its random start.
         """
         views, state_views = network.views(params), network.state_views(state)
         copied = 0
         for i, (layer, in_shape, arrays, layer_state) in enumerate(self._layers):
+            has_arrays = bool(arrays or layer_state)
             if (
                 i >= len(network.layers) - 1  # never the new network's output layer
-                or _comparable(network.layers[i]) != _comparable(layer)
+                or _comparable(network.layers[i], has_arrays)
+                != _comparable(layer, has_arrays)
                 or tuple(network.in_shapes[i]) != tuple(in_shape)
             ):
                 break
@@ -116,6 +141,16 @@ class Pretrained:
             for name, value in layer_state.items():
                 state_views[i][name][...] = value
             copied += 1
+        for i in range(copied, len(network.layers)):
+            if not network.layers[i].trainable and (views[i] or state_views[i]):
+                raise ValueError(
+                    f"Layer {i}, {network.layers[i]!r}, is frozen but pretrained "
+                    f"has no weights for it (the layers matched up to layer "
+                    f"{copied}; layer {i} there is "
+                    f"{self._layers[i][0] if i < len(self._layers) else None!r}): "
+                    "it would keep its random start. Make it trainable or match "
+                    "the pretrained layers."
+                )
         if copied == 0:
             raise ValueError(
                 f"pretrained shares no layer with this network: its first layer is "

@@ -1,8 +1,9 @@
 """The mini-batch solvers' driver: the epoch loop of SGD and Adam, as named steps.
 
 Each epoch: shuffle, run the epoch (``Trainer.run_epoch``), record the loss and the
-validation score, report, and decide whether to stop. Early stopping holds out a
-validation split and restores the best epoch's model at the end; a
+validation score, report, and decide whether to stop (no improvement, a callback's
+request, ``max_iter``). Early stopping holds out a validation split (or uses the
+user's ``X_val``) and restores the best epoch's model at the end; a
 ``KeyboardInterrupt`` keeps the model of the last complete epoch.
 """
 
@@ -14,13 +15,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import shuffle
 
+from ._callbacks import model_snapshot
+from ._fit_state import ValidationSet
 from ._optimizers import make_optimizer
 from ._training import Trainer, predict_outputs
 
 
 def fit_stochastic(est, job, state, incremental):
     """Train ``job.params`` / ``job.state`` in place with ``est.solver``."""
-    train_idx, val_idx = split_validation(est, job)
+    train_idx = split_validation(est, job)
     batch_size = est._batch_size(train_idx.shape[0])
     check_batch_rows(job.network, train_idx.shape[0], batch_size)
     alpha, l1 = est._regularization()
@@ -42,25 +45,26 @@ def fit_stochastic(est, job, state, incremental):
     )
     if state.optimizer is None:
         state.optimizer = make_optimizer(est, job.network.n_trainable, job.params.dtype)
-    if val_idx is not None:
+    if est.early_stopping:
         state.start_early_stopping(job)
     last_epoch = (job.params.copy(), job.state.copy())
     sample_idx = train_idx
     try:
         for _ in range(est.max_iter):
             tic = time.perf_counter()
+            job.tasks.begin_epoch(job)
             if est.shuffle:
                 sample_idx = shuffle(sample_idx, random_state=job.random_state)
             epoch_loss = trainer.run_epoch(sample_idx, batch_size, state.optimizer)
             check_finite(epoch_loss, state)
             np.copyto(last_epoch[0], job.params)
             np.copyto(last_epoch[1], job.state)
-            message = record_epoch(
-                est, job, state, trainer, train_idx, val_idx, epoch_loss
-            )
+            message = record_epoch(est, job, state, trainer, train_idx, epoch_loss)
             if est.verbose:
                 print(f"{message}, {time.perf_counter() - tic:.2f} s")
-            if should_stop(est, state, val_idx is not None, incremental):
+            if job.tasks.end_epoch(job):  # a callback asked to stop
+                break
+            if should_stop(est, state, incremental):
                 break
     except KeyboardInterrupt:
         warnings.warn(
@@ -70,16 +74,17 @@ def fit_stochastic(est, job, state, incremental):
         )
         np.copyto(job.params, last_epoch[0])
         np.copyto(job.state, last_epoch[1])
-    if val_idx is not None:
+    if est.early_stopping:
         np.copyto(job.params, state.best[0])
         np.copyto(job.state, state.best[1])
 
 
 def split_validation(est, job):
-    """Training and validation sample indices (None without early stopping)."""
+    """The training rows; with early stopping and no ``X_val``, the validation
+    split is held out of them (``job.validation``)."""
     train_idx = np.arange(job.data.n_samples)
-    if not est.early_stopping:
-        return train_idx, None
+    if not est.early_stopping or job.validation is not None:
+        return train_idx
     stratify = job.y if est._stratify_validation(job.data.Y) else None
     train_idx, val_idx = train_test_split(
         train_idx,
@@ -92,7 +97,8 @@ def split_validation(est, job):
             "The validation set is too small. Increase 'validation_fraction' "
             "or the size of your dataset."
         )
-    return train_idx, val_idx
+    job.validation = ValidationSet(job.data, job.X, job.y, val_idx)
+    return train_idx
 
 
 def check_batch_rows(network, n_train, batch_size):
@@ -118,23 +124,20 @@ def check_finite(epoch_loss, state):
         )
 
 
-def record_epoch(est, job, state, trainer, train_idx, val_idx, epoch_loss):
+def record_epoch(est, job, state, trainer, train_idx, epoch_loss):
     """Record the epoch's loss (and validation score); return the verbose line."""
     state.n_iter_ += 1
     state.t_ += train_idx.shape[0]
     state.loss_ = epoch_loss
     state.loss_curve_.append(epoch_loss)
     message = f"Iteration {state.n_iter_}, loss = {epoch_loss:.8f}"
-    if val_idx is not None:
-        outputs = predict_outputs(
-            job.network, job.params, job.state, job.data.X, val_idx, job.n_threads
-        )
-        weights = job.data.sample_weight
-        score = est._score_outputs(
-            outputs, job.y[val_idx], None if weights is None else weights[val_idx]
-        )
-        state.validation_loss_curve_.append(trainer.data_loss(outputs, val_idx))
+    if job.validation is not None:
+        score, loss = validate(est, job, trainer)
+        state.validated = True
+        state.validation_scores_.append(score)
+        state.validation_loss_curve_.append(loss)
         message += f", validation score = {score:.6f}"
+    if est.early_stopping:
         state.record_validation(score, job, est.tol)
     else:
         state.record_loss(epoch_loss, est.tol)
@@ -142,11 +145,28 @@ def record_epoch(est, job, state, trainer, train_idx, val_idx, epoch_loss):
     return message
 
 
-def should_stop(est, state, early_stopping, incremental):
+def validate(est, job, trainer):
+    """The validation score (``est.scoring``; higher is better) and loss."""
+    val = job.validation
+    outputs = predict_outputs(
+        job.network, job.params, job.state, val.data.X, val.rows, job.n_threads
+    )
+    loss = trainer.data_loss(outputs, val.data, val.rows)
+    y, weights = val.take(val.y), val.take(val.data.sample_weight)
+    if est.scoring is None:
+        return est._score_outputs(outputs, y, weights), loss
+    if est.scoring == "loss":
+        return -loss, loss
+    kwargs = {} if weights is None else {"sample_weight": weights}
+    fitted = model_snapshot(est, job, copy_arrays=False)
+    return float(job.scorer(fitted, val.take(val.X), y, **kwargs)), loss
+
+
+def should_stop(est, state, incremental):
     """No improvement for ``n_iter_no_change`` epochs, one partial_fit epoch, or
     ``max_iter`` reached (with a ConvergenceWarning)."""
     if state.no_improvement_count > est.n_iter_no_change:
-        what = "Validation score" if early_stopping else "Training loss"
+        what = "Validation score" if est.early_stopping else "Training loss"
         msg = (
             f"{what} did not improve more than tol={est.tol:f} for "
             f"{est.n_iter_no_change} consecutive epochs."

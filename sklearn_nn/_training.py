@@ -242,11 +242,15 @@ class Trainer:
         """``alpha/2 ||W||^2 + l1 ||W||_1`` at the current parameters."""
         return penalty_value(self.params, self.network.n_penalized, self.alpha, self.l1)
 
-    def data_loss(self, outputs, rows):
-        """Weighted mean loss of precomputed ``outputs`` for the samples ``rows``."""
-        y = self.data.Y[rows]
-        weights = self.data.sample_weight
-        sw = np.ones(rows.shape[0], y.dtype) if weights is None else weights[rows]
+    def data_loss(self, outputs, data, rows=None):
+        """Weighted mean loss of precomputed ``outputs`` for the samples ``rows``
+        (all if None) of ``data``."""
+        y = data.Y if rows is None else data.Y[rows]
+        weights = data.sample_weight
+        if weights is None:
+            sw = np.ones(y.shape[0], y.dtype)
+        else:
+            sw = weights if rows is None else weights[rows]
         total = float(sw.sum())
         if total <= 0:
             return np.nan

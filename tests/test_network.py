@@ -293,3 +293,83 @@ def test_split_run_equals_layers_run_one_by_one(n_threads):
         results.append((out, grads))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_frozen_batch_norm_above_trainable_layers_gradient():
+    # a frozen BatchNormalization runs in inference mode (running statistics) and
+    # passes the gradient on to the trainable layer below it
+    rng = np.random.default_rng(0)
+    n = 6
+    X = rng.standard_normal((n, 4))
+    Y = np.eye(3)[rng.integers(0, 3, n)]
+    layers = [
+        Dense(5, "tanh"),
+        BatchNormalization(trainable=False),
+        Dense(3, "identity"),
+    ]
+    trainer = objective_trainer(layers, (4,), X, Y, alpha=0.1)
+    stats = trainer.bound.arrays[1].state
+    stats["moving_mean"][...] = rng.standard_normal(5)
+    stats["moving_variance"][...] = rng.uniform(0.5, 2, 5)
+    params = trainer.bound.arrays[1].params
+    params["gamma"][...] = rng.uniform(0.5, 2, 5)
+    params["beta"][...] = rng.standard_normal(5)
+    assert trainer.network.n_trainable == 4 * 5 + 5 * 3 + 5 + 3
+    _check_gradient(trainer)
+
+
+class _TwoNames(Dense):
+    def param_specs(self, in_shape):
+        specs = super().param_specs(in_shape)
+        return specs + [specs[0]]
+
+
+class _BadShape(Dense):
+    def param_specs(self, in_shape):
+        spec = super().param_specs(in_shape)[0]
+        return [spec._replace(shape=(-2, 3))]
+
+
+class _ShortGradient(Flatten):
+    def allocate(self, in_shape, n_rows, dtype):
+        return {"d": np.empty((n_rows, 1), dtype=dtype)}
+
+
+class _RandomSplit(Conv2D):
+    needs_rng = True
+
+
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ([Flatten(), _TwoNames(3)], "declares a name twice"),
+        ([Flatten(), _BadShape(3)], "every dimension must be a positive int"),
+        ([_RandomSplit(2, padding="same"), Flatten()], "share one generator"),
+    ],
+)
+def test_network_refuses_bad_declarations(layers, message):
+    with pytest.raises(ValueError, match=message):
+        Network(layers + [Dense(2, "identity")], (3, 3, 1))
+
+
+def test_network_refuses_a_gradient_buffer_of_the_wrong_size():
+    network = Network([_ShortGradient(), Dense(2, "identity")], (3, 2))
+    with pytest.raises(ValueError, match="'d' buffer of 4 x \\(6,\\) values"):
+        network.allocate(4, np.float64)
+
+
+def test_backward_runs_in_the_mode_of_the_forward():
+    # after an inference-mode forward, dropout's backward is the identity (its
+    # masks were not drawn)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 4))
+    layers = [Dense(3, "identity"), Dropout(0.5), Dense(2, "identity")]
+    network = Network(layers, (4,))
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    grads = np.zeros_like(params)
+    bound = network.bind(params, network.init_state(np.float64), 5, grads)
+    bound.arrays[1].buffers["u"][...] = 0.0  # masks that would drop everything
+    bound.forward(X, 5, training=False)
+    bound.output_gradient(5)[...] = 1.0
+    bound.backward(X, 5)
+    assert np.all(bound.arrays[0].buffers["d"][:5] != 0)

@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_nn import (
     CNNClassifier,
+    LogisticRegression,
     MLPClassifier,
     MLPRegressor,
     NeuralNetClassifier,
@@ -24,6 +25,7 @@ from sklearn_nn.layers import (
     BatchNormalization,
     Conv2D,
     Dense,
+    Dropout,
     Flatten,
     LayerNormalization,
     MaxPool2D,
@@ -130,6 +132,51 @@ def test_batch_norm_trains_and_predicts_row_by_row_with_running_statistics():
     )
 
 
+def test_batch_norm_one_step_running_statistics_and_gradient_mode():
+    # one full-batch step: running = momentum * (0, 1) + (1 - momentum) * batch
+    X, y = _data(n=50)
+    net = NeuralNetClassifier(
+        [Dense(4, "identity"), BatchNormalization(momentum=0.75)],
+        batch_size=50,
+        max_iter=1,
+        shuffle=False,
+        random_state=0,
+        learning_rate_init=1e-300,  # the step leaves the weights as drawn
+    ).fit(X, y)
+    z = X @ net.coefs_[0] + net.intercepts_[0]
+    state = net._network.state_views(net._state)[1]
+    np.testing.assert_allclose(state["moving_mean"], 0.25 * z.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        state["moving_variance"], 0.75 + 0.25 * z.var(axis=0), rtol=1e-12
+    )
+
+
+def test_frozen_batch_norm_runs_in_inference_mode():
+    X, y = _data(n=41)
+    # no batch statistics: lbfgs and a batch of one sample are fine
+    frozen = [Dense(8, "identity"), BatchNormalization(trainable=False)]
+    net = NeuralNetClassifier(frozen, solver="lbfgs", max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(net._state, net._network.init_state(X.dtype))
+    NeuralNetClassifier(frozen, batch_size=20, max_iter=1).fit(X, y)
+
+
+def test_layer_specs_refuse_bad_arguments():
+    with pytest.raises(TypeError, match="use_bias must be a bool"):
+        Dense(3, use_bias="no")
+    with pytest.raises(TypeError, match="use_bias must be a bool"):
+        Conv2D(3, use_bias=None)
+    with pytest.raises(ValueError, match="Dropout rate"):
+        Dropout("0.5")
+    with pytest.raises(ValueError, match="epsilon must be a float > 0"):
+        BatchNormalization(epsilon=np.inf)
+    with pytest.raises(ValueError, match="momentum must be in"):
+        BatchNormalization(momentum=1.0)
+    assert Dense(3, trainable=np.False_).trainable is False
+    X, y = _data()
+    with pytest.raises(ValueError, match="clip_norm must be a float"):
+        MLPClassifier(clip_norm=True).fit(X, y)
+
+
 def test_batch_norm_refuses_lbfgs_and_one_sample_batches():
     X, y = _data(n=41)
     with pytest.raises(ValueError, match="batch statistics.*sgd"):
@@ -181,11 +228,20 @@ def test_layer_state_follows_the_model_everywhere(monkeypatch):
     with pytest.warns(UserWarning, match="interrupted"):
         cut = NeuralNetClassifier(BN_STACK, max_iter=10, **params).fit(X, y)
     assert _model_equal(cut, two)
-    # a fit that fails keeps the previous model, state included
-    state = two._state.copy()
-    with pytest.raises(ValueError):
-        two.set_params(warm_start=True).fit(X[:, :3], y)
+    # a fit that fails mid-training keeps the previous model, state included
+    state, params = two._state.copy(), two._params.copy()
+
+    def failing_second_epoch(self, *args):
+        calls.append(1)
+        if len(calls) == 5:  # 3 calls above: this fit's second epoch
+            raise RuntimeError("boom")
+        return run_epoch(self, *args)
+
+    monkeypatch.setattr(_training.Trainer, "run_epoch", failing_second_epoch)
+    with pytest.raises(RuntimeError, match="boom"):
+        two.set_params(warm_start=True).fit(X, y)
     np.testing.assert_array_equal(two._state, state)
+    np.testing.assert_array_equal(two._params, params)
 
 
 def test_layer_normalization_normalises_each_sample():
@@ -290,9 +346,39 @@ def test_pretrained_trainable_layers_start_from_the_weights():
         (16,), pretrained=pre, max_iter=1, learning_rate_init=1e-12, random_state=1
     ).fit(X[y >= 5], y[y >= 5])
     np.testing.assert_allclose(tuned.coefs_[0], base.coefs_[0], atol=1e-9)
-    fresh = MLPClassifier((16,), max_iter=1, random_state=1).fit(X[y >= 5], y[y >= 5])
-    np.testing.assert_array_equal(tuned.coefs_[1].shape, fresh.coefs_[1].shape)
+    fresh = MLPClassifier(
+        (16,), max_iter=1, learning_rate_init=1e-12, random_state=1
+    ).fit(X[y >= 5], y[y >= 5])
+    # the output layer is new: drawn from random_state as without pretrained
+    np.testing.assert_allclose(tuned.coefs_[1], fresh.coefs_[1], atol=1e-9)
+    assert not np.allclose(tuned.coefs_[1], base.coefs_[1])
+    assert not np.allclose(tuned.coefs_[0], fresh.coefs_[0])
     with pytest.raises(ValueError, match="shares no layer"):
         MLPClassifier((8,), pretrained=pre).fit(X, y)
-    with pytest.raises(ValueError, match="n_layers must be between 1 and 1"):
+    with pytest.raises(ValueError, match="n_layers must be an int between 1 and 1"):
         Pretrained(base, n_layers=2)
+    with pytest.raises(ValueError, match="n_layers must be an int"):
+        Pretrained(base, n_layers=True)
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    with pytest.raises(TypeError, match="fitted estimator of sklearn_nn"):
+        Pretrained(SklearnMLP(max_iter=5).fit(X[:100], y[:100]))
+    with pytest.raises(ValueError, match="no layer before its output layer"):
+        Pretrained(LogisticRegression().fit(X[:100], y[:100]))
+
+
+def test_pretrained_refuses_frozen_layers_it_cannot_fill():
+    X, y = _digit_halves()
+    stack = [Dense(6), Dropout(0.1), Dense(5), BatchNormalization()]
+    base = NeuralNetClassifier(stack, max_iter=2, random_state=0).fit(X, y)
+    pre = Pretrained(base)
+    # a layer without weights may differ: the copy goes on past it
+    changed = pre.layers(trainable=False)
+    changed[1] = Dropout(0.3, trainable=False)
+    new = NeuralNetClassifier(changed, pretrained=pre, max_iter=1).fit(X, y)
+    np.testing.assert_array_equal(new._state, base._state)
+    np.testing.assert_array_equal(new.coefs_[1], base.coefs_[1])
+    # a frozen layer with weights that do not match would stay random: refused
+    changed[3] = BatchNormalization(momentum=0.5, trainable=False)
+    with pytest.raises(ValueError, match="Layer 3.*is frozen but pretrained"):
+        NeuralNetClassifier(changed, pretrained=pre, max_iter=1).fit(X, y)

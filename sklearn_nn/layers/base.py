@@ -132,6 +132,14 @@ def check_positive_int(value, what):
     return value
 
 
+def check_bool(layer, name):
+    """Store ``layer.name`` as a bool (numpy bools too), or a TypeError."""
+    value = getattr(layer, name)
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{type(layer).__name__} {name} must be a bool, got {value!r}.")
+    object.__setattr__(layer, name, bool(value))
+
+
 @dataclass(frozen=True)
 class Layer:
     """Base class of every layer spec: the contract between a layer and the engine.
@@ -192,11 +200,7 @@ class Layer:
     accepts_sparse = False
 
     def __post_init__(self):
-        if not isinstance(self.trainable, bool):
-            raise TypeError(
-                f"{type(self).__name__} trainable must be a bool, got "
-                f"{self.trainable!r}."
-            )
+        check_bool(self, "trainable")
 
     def output_shape(self, in_shape):
         """Shape of one output sample; a ValueError naming the layer if it cannot

@@ -20,7 +20,7 @@ from .._kernels.pooling import (
     max_pool2d_forward,
 )
 from .._threads import BATCH_PARTS, part_bounds
-from .base import Layer, check_positive_int
+from .base import Layer, check_bool, check_positive_int
 from .core import activation_buffers, check_activation, kernel_and_bias
 
 __all__ = ["AvgPool2D", "ChannelsFirstToLast", "Conv2D", "MaxPool2D"]
@@ -142,6 +142,7 @@ class Conv2D(Layer):
         _hashable(self, "strides", "Conv2D")
         _check_padding(self.padding, "Conv2D")
         check_activation(self.activation, "Conv2D")
+        check_bool(self, "use_bias")
         check_initializer(self.kernel_initializer, "Conv2D kernel_initializer")
 
     def _geometry(self, in_shape):

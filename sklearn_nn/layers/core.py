@@ -2,7 +2,7 @@
 
 import math
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from .._kernels.dense import (
     dense_forward,
 )
 from .._kernels.dropout import dropout_backward, dropout_forward
-from .base import CSRRows, Layer, ParamSpec, check_positive_int
+from .base import CSRRows, Layer, ParamSpec, check_bool, check_positive_int
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Reshape"]
 
@@ -86,6 +86,7 @@ class Dense(Layer):
         super().__post_init__()
         check_positive_int(self.units, "Dense units")
         check_activation(self.activation, "Dense")
+        check_bool(self, "use_bias")
         check_initializer(self.kernel_initializer, "Dense kernel_initializer")
 
     def output_shape(self, in_shape):
@@ -202,7 +203,11 @@ class Dropout(Layer):
 
     def __post_init__(self):
         super().__post_init__()
-        if isinstance(self.rate, bool) or not 0 <= self.rate < 1:
+        if (
+            isinstance(self.rate, bool)
+            or not isinstance(self.rate, Real)
+            or not 0 <= self.rate < 1
+        ):
             raise ValueError(f"Dropout rate must be in [0, 1), got {self.rate!r}.")
 
     @property
@@ -238,7 +243,7 @@ class Dropout(Layer):
         if d_x is None:
             return
         d_out = arrays.buffers["d"][: batch.n]
-        if self.rate == 0:
+        if self.rate == 0 or not batch.training:  # forward was the identity
             d_x.reshape(d_out.shape)[...] = d_out
         else:
             u = arrays.buffers["u"][: batch.n]

@@ -24,7 +24,11 @@ __all__ = ["BatchNormalization", "LayerNormalization"]
 
 
 def _check_epsilon(layer, epsilon):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not epsilon > 0:
+    if (
+        isinstance(epsilon, bool)
+        or not isinstance(epsilon, Real)
+        or not 0 < epsilon < math.inf
+    ):
         raise ValueError(f"{layer} epsilon must be a float > 0, got {epsilon!r}.")
 
 
@@ -80,7 +84,10 @@ class BatchNormalization(Layer):
     momentum: float = 0.99
     epsilon: float = 1e-3
 
-    row_chunks = False
+    @property
+    def row_chunks(self):
+        """Batch statistics need the whole batch; a frozen layer has none."""
+        return not self.trainable
 
     def __post_init__(self):
         super().__post_init__()
@@ -109,8 +116,9 @@ class BatchNormalization(Layer):
         ]
 
     def min_training_rows(self, in_shape):
-        """2 after Dense (statistics over rows); 1 after Conv2D (rows and pixels)."""
-        return 2 if math.prod(in_shape[:-1]) == 1 else 1
+        """2 when each sample has one value per feature (statistics over rows);
+        1 when it has several (after Conv2D: rows and pixels), or when frozen."""
+        return 2 if self.trainable and math.prod(in_shape[:-1]) == 1 else 1
 
     def allocate(self, in_shape, n_rows, dtype):
         """Outputs, normalised inputs, batch statistics, gradients."""

@@ -65,6 +65,44 @@ def data():
     return X[:400], y[:400], X[400:460], Xr[:120], yr[:120], Xr[120:]
 
 
+def _fit(est, X, y):
+    return est.fit(X, y)
+
+
+def _warm_start_twice(est, X, y):
+    est.fit(X, y)
+    return est.set_params(warm_start=True).fit(X, y)
+
+
+def _partial_fit_in_chunks(est, X, y):
+    classes = np.unique(y) if hasattr(est, "class_weight") else None
+    for start in range(0, X.shape[0], 150):
+        chunk = slice(start, start + 150)
+        if classes is None:
+            est.partial_fit(X[chunk], y[chunk])
+        else:
+            est.partial_fit(X[chunk], y[chunk], classes=classes)
+    return est
+
+
+def _weighted(est, X, y):
+    weights = np.random.default_rng(0).uniform(0.1, 3.0, X.shape[0])
+    return est.fit(X, y, sample_weight=weights)
+
+
+FITS = {
+    "warm": _warm_start_twice,
+    "partial": _partial_fit_in_chunks,
+    "weighted": _weighted,
+}
+
+
+def fit_case(name, est, X, y):
+    """Fit ``est`` the way the case's name says (plain fit by default)."""
+    recipe = next((f for key, f in FITS.items() if f"_{key}_" in name), _fit)
+    return recipe(est, X, y)
+
+
 def cases():
     """(name, estimator, X_train, y_train, X_test, output method) for each case."""
     from sklearn_nn import (
@@ -211,6 +249,92 @@ def cases():
                 "predict",
             ),
         ]
+    # the fit paths beyond one plain fit, in float64 (engine v2 moved their code)
+    out += [
+        ("mlp_warm_start_float64", MLPClassifier((12,), **small), X, y, Xt, "df"),
+        ("mlp_partial_fit_float64", MLPClassifier((12,), **small), X, y, Xt, "df"),
+        (
+            "mlpreg_partial_fit_float64",
+            MLPRegressor((6,), **small),
+            Xr,
+            yr,
+            Xrt,
+            "predict",
+        ),
+        (
+            "mlp_weighted_lbfgs_float64",
+            MLPClassifier((8,), solver="lbfgs", **small),
+            X,
+            y,
+            Xt,
+            "df",
+        ),
+        ("mlp_weighted_adam_float64", MLPClassifier((8,), **small), X, y, Xt, "df"),
+        (
+            "mlp_class_weight_float64",
+            MLPClassifier((8,), class_weight="balanced", **small),
+            X,
+            binary,
+            Xt,
+            "df",
+        ),
+        (
+            "mlp_l1_sgd_float64",
+            MLPClassifier((8,), solver="sgd", l1=1e-3, **small),
+            X,
+            y,
+            Xt,
+            "df",
+        ),
+        (
+            "mlp_invscaling_float64",
+            MLPClassifier((8,), solver="sgd", learning_rate="invscaling", **small),
+            X,
+            y,
+            Xt,
+            "df",
+        ),
+        (
+            "mlp_adaptive_float64",
+            MLPClassifier(
+                (8,),
+                solver="sgd",
+                learning_rate="adaptive",
+                n_iter_no_change=1,
+                tol=10.0,
+                max_iter=6,
+                random_state=0,
+            ),
+            X,
+            y,
+            Xt,
+            "df",
+        ),
+        (
+            "cnn_early_stopping_float64",
+            CNNClassifier(
+                conv_filters=(3,),
+                hidden_layer_sizes=(8,),
+                dropout=0.2,
+                input_shape=(8, 8),
+                early_stopping=True,
+                batch_size=50,
+                **small,
+            ),
+            X[:200],
+            y[:200],
+            Xt,
+            "df",
+        ),
+        (
+            "logreg_partial_fit_float64",
+            LogisticRegression(solver="sgd", random_state=0),
+            X,
+            y,
+            Xt,
+            "df",
+        ),
+    ]
     Xs = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
     out.append(
         ("mlp_sparse_float64", MLPClassifier((10,), **small), Xs, y, Xs[:60], "df")
@@ -223,7 +347,7 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, est, X, y, Xt, method in cases():
-            est.fit(X, y)
+            fit_case(name, est, X, y)
             for i, (w, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
                 arrays[f"{name}/coef{i}"] = w
                 arrays[f"{name}/intercept{i}"] = b
