@@ -246,3 +246,14 @@ def test_loss_curve_display():
     assert display.score_ax_ is not None and display.figure_ is display.ax_.figure
     with pytest.raises(ValueError, match="lbfgs"):
         LossCurveDisplay.from_estimator(LogisticRegression().fit(X, y))
+
+
+def test_partial_fit_appends_validation_scores():
+    X, y = _digits()
+    model = MLPClassifier((8,), random_state=0)
+    for _ in range(3):
+        model.partial_fit(
+            X[:400], y[:400], classes=np.arange(10), X_val=X[400:], y_val=y[400:]
+        )
+    assert len(model.validation_scores_) == len(model.validation_loss_curve_) == 3
+    assert model.validation_scores_[-1] == pytest.approx(model.score(X[400:], y[400:]))
