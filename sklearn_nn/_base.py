@@ -27,7 +27,7 @@ from ._network import Network
 from ._pretrained import Pretrained
 from ._stochastic import fit_stochastic
 from ._threads import kernel_threads
-from ._training import TrainingData, predict_outputs
+from ._training import TrainingData, divergence_ratio, predict_outputs
 from ._validation import (
     Interval,
     Options,
@@ -37,9 +37,13 @@ from ._validation import (
     check_is_fitted,
     validate_data,
 )
+from .exceptions import DivergenceWarning
 from .layers.base import CSRRows
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
+#: a fitted model whose training loss exceeds this many times that of predicting
+#: zeros has diverged (a converging fit starts near zero outputs and goes down)
+DIVERGENCE_RATIO = 10.0
 #: where the API pages are built to (``doc/api.rst``'s autosummary); the site is not
 #: published yet
 DOC_LINK_TEMPLATE = (
@@ -86,6 +90,37 @@ NETWORK_CONSTRAINTS = {
     "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
     "pretrained": [Pretrained, None],
 }
+
+
+def _targets_as(Y, dtype):
+    """Encoded targets in the training dtype; a clear error for what cannot be."""
+    try:
+        Y64 = np.asarray(Y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"y must be numeric for a regressor: {exc}") from None
+    if not np.all(np.isfinite(Y64)):
+        raise ValueError("Input y contains NaN or infinity.")
+    Y = np.ascontiguousarray(Y64, dtype=dtype)
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(
+            f"y has values too large for {np.dtype(dtype).name} (largest |y| = "
+            f"{np.abs(Y64).max():.3g}): scale y, or pass float64 X."
+        )
+    return Y
+
+
+def _check_weights(weights, with_class_weight):
+    """Finite, non-negative sample weights (after class_weight), not all zero."""
+    what = "sample_weight * class_weight" if with_class_weight else "sample_weight"
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"{what} contains NaN or infinity.")
+    if np.any(weights < 0):
+        raise ValueError(f"{what} has negative values: weights must be >= 0.")
+    if not weights.sum() > 0:
+        raise ValueError(
+            f"{what} is zero for every sample: nothing to learn from. Check "
+            "class_weight and sample_weight."
+        )
 
 
 class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -186,16 +221,15 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             reset=first_pass,
         )
         Y, class_weight = self._encode_targets(y, first_pass, incremental, classes)
-        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        Y = _targets_as(Y, X.dtype)
         if sample_weight is not None or class_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
             if class_weight is not None:
                 sample_weight = sample_weight * class_weight.astype(X.dtype)
+            _check_weights(sample_weight, class_weight is not None)
             sample_weight = np.ascontiguousarray(sample_weight)
-        if not np.all(np.isfinite(Y)):
-            raise ValueError("Input y contains NaN or infinity.")
         return X, y, Y, sample_weight
 
     def _validation_set(self, X_val, y_val, network, dtype):
@@ -340,15 +374,35 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 fit_lbfgs(self, job, state)
             else:
                 fit_stochastic(self, job, state, incremental)
-        if not (np.all(np.isfinite(job.params)) and np.all(np.isfinite(job.state))):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed, or the learning "
-                "rate may be too high."
-            )
+        self._check_divergence(job)
         set_fitted_attributes(self, job, state)  # commit: all above worked on copies
         tasks.end_fit()
         return self
+
+    def _check_divergence(self, job):
+        """A clear signal when training diverged, the same for every solver and
+        dtype: an error for a model with non-finite weights or outputs, a
+        DivergenceWarning for one worse than predicting zeros."""
+        finite = np.all(np.isfinite(job.params)) and np.all(np.isfinite(job.state))
+        ratio = divergence_ratio(job) if finite else np.inf
+        hint = (
+            "The input data may contain large values and need to be preprocessed "
+            "(e.g. StandardScaler), or the learning rate may be too high "
+            f"(learning_rate_init={getattr(self, 'learning_rate_init', None)})."
+        )
+        if not np.isfinite(ratio):
+            what = "parameter weights" if not finite else "outputs"
+            raise ValueError(
+                f"Training diverged: the fitted model has non-finite {what} in "
+                f"{job.params.dtype.name}. {hint}"
+            )
+        if ratio > DIVERGENCE_RATIO:
+            warnings.warn(
+                f"Training diverged: the fitted model's training loss is "
+                f"{ratio:.3g} times that of predicting zeros. {hint}",
+                DivergenceWarning,
+                stacklevel=4,
+            )
 
     def _prepare_job(self, X, y, Y, first_pass, random_state):
         """The network and the copies of its buffers that this fit trains."""
@@ -402,16 +456,21 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return attributes
 
     def __getstate__(self):
-        # coefs_ / intercepts_ are views into _params: pickle the buffer once
+        # coefs_ / intercepts_ are views into _params: pickle the buffer once (a
+        # sparsified coef_ is no view: it is kept)
         state = self.__dict__.copy()
         for name in self._view_attributes:
-            state.pop(name, None)
+            if not sp.issparse(state.get(name)):
+                state.pop(name, None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         if "_params" in state:
             self._set_param_views()
+            for name in self._view_attributes:
+                if sp.issparse(state.get(name)):
+                    setattr(self, name, state[name])
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

@@ -78,11 +78,16 @@ class _CNNMixin(SampleShapeMixin):
             return (channels, height, width)
         return image_shape
 
-    def _sample_shape_of(self, trailing):
-        # 3-D X is (n, height, width): one channel
-        if len(trailing) == 2:
-            return self._storage_shape((trailing[0], trailing[1], 1))
-        return tuple(trailing)
+    def _sample_shape_of(self, trailing, fitted=None):
+        # 3-D X is (n, height, width): one channel, stored as the fitted model
+        # stores it (not as a later set_params(data_format=...) would)
+        if len(trailing) != 2:
+            return tuple(trailing)
+        height, width = trailing
+        if fitted is None:
+            return self._storage_shape((height, width, 1))
+        channels_first = tuple(fitted) == (1, height, width)
+        return (1, height, width) if channels_first else (height, width, 1)
 
     def _resolved_image_shape(self, n_features):
         """(height, width, channels) of one sample, and where it came from."""

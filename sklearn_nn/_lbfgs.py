@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
 
 from ._training import LBFGS_BUFFER_BYTES, Trainer, rows_within
 from ._validation import _check_optimize_result
@@ -66,6 +67,16 @@ def fit_lbfgs(est, job, state):
                 raise StopIteration
 
     job.tasks.begin_epoch(job, "lbfgs-iteration")
+    if est.max_iter == 0:  # LogisticRegression(max_iter=0): the starting model
+        state.loss_ = float(trainer.objective(x0)[0])
+        warnings.warn(
+            "max_iter=0: no L-BFGS iteration run; the model is the starting one.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        job.tasks.close_epoch()
+        state.lbfgs = True
+        return
     try:
         result = scipy.optimize.minimize(
             objective,
@@ -90,3 +101,9 @@ def fit_lbfgs(est, job, state):
         state.loss_ = float(best["value"])
     job.tasks.close_epoch()
     state.lbfgs = True
+    if not np.isfinite(state.loss_):
+        raise ValueError(
+            f"Training diverged: the L-BFGS objective is {state.loss_} after "
+            f"{state.n_iter_} iterations. Scale X and y (e.g. StandardScaler), or "
+            "lower alpha (raise C)."
+        )

@@ -13,13 +13,13 @@ import numpy as np
 
 from ._base import BaseNeuralNet
 from ._mixins import NeuralNetClassifierMixin
-from ._validation import Interval, StrOptions
+from ._validation import Interval, SparseCoefMixin, StrOptions
 from .layers import Dense
 
 __all__ = ["LogisticRegression"]
 
 
-class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
+class LogisticRegression(SparseCoefMixin, NeuralNetClassifierMixin, BaseNeuralNet):
     """Logistic (softmax) regression with L-BFGS, SGD or Adam, and ``partial_fit``.
 
     Parameters
@@ -50,7 +50,8 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
         SGD / Adam.
 
     max_iter : int, default=100
-        Maximum L-BFGS iterations, or epochs of "sgd" / "adam".
+        Maximum L-BFGS iterations, or epochs of "sgd" / "adam"; 0 returns the
+        starting (zero) model with a ConvergenceWarning, as scikit-learn does.
 
     verbose : int, default=0
         Print progress (one line per epoch for "sgd" / "adam").
@@ -122,14 +123,14 @@ class LogisticRegression(NeuralNetClassifierMixin, BaseNeuralNet):
     """
 
     _parameter_constraints = {
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="right")],  # inf: no penalty
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "batch_size": BaseNeuralNet._parameter_constraints["batch_size"],

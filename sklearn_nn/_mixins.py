@@ -19,6 +19,18 @@ from ._validation import _fit_context
 __all__ = ["NeuralNetClassifierMixin", "NeuralNetRegressorMixin"]
 
 
+def _labels(y):
+    """The sorted unique labels of y; a TypeError naming the types if they mix."""
+    try:
+        return unique_labels(y)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in np.asarray(y, dtype=object).ravel()})
+        raise TypeError(
+            f"y mixes labels of different types ({', '.join(kinds)}); use labels "
+            "of one type, e.g. all str or all int."
+        ) from None
+
+
 class NeuralNetClassifierMixin(ClassifierMixin):
     """Targets, probabilities and decisions of a network classifier.
 
@@ -26,6 +38,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
     """
 
     def _encode_targets(self, y, first_pass, incremental, classes):
+        _labels(y)  # mixed label types fail here, with a clear message
         y_type = type_of_target(y)
         multilabel = y_type.startswith("multilabel")
         if not multilabel and y.ndim == 2 and y.shape[1] == 1:
@@ -38,6 +51,12 @@ class NeuralNetClassifierMixin(ClassifierMixin):
                         "classes must be passed on the first call to partial_fit."
                     )
                 binarizer.fit(y if multilabel else np.asarray(classes))
+                unknown = np.setdiff1d(_labels(y), binarizer.classes_)
+                if not multilabel and len(unknown):
+                    raise ValueError(
+                        f"`y` has classes {unknown!r} that are not in `classes`="
+                        f"{binarizer.classes_!r}."
+                    )
             else:
                 binarizer.fit(y)
             if not multilabel and len(binarizer.classes_) < 2:
@@ -221,6 +240,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         self : object
             The updated estimator.
         """
+        self._validate_params()  # every call: see NeuralNetRegressorMixin.partial_fit
         return self._fit(
             X,
             y,
@@ -264,13 +284,16 @@ class NeuralNetRegressorMixin(RegressorMixin):
     def _loss_name(self, n_outputs):
         return self.loss
 
-    def _predict_outputs(self, outputs):
-        if self.loss == "poisson":
+    @staticmethod
+    def _predict_outputs(outputs, loss):
+        if loss == "poisson":
             outputs = np.exp(outputs)
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
     def _score_outputs(self, outputs, y, sample_weight):
-        return r2_score(y, self._predict_outputs(outputs), sample_weight=sample_weight)
+        # called during fit: the loss of this fit
+        predictions = self._predict_outputs(outputs, self.loss)
+        return r2_score(y, predictions, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predict the targets.
@@ -286,7 +309,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        return self._predict_outputs(self._raw_outputs(X))
+        # the fitted model's loss (its link), not a later set_params(loss=...)
+        return self._predict_outputs(self._raw_outputs(X), self._loss)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -311,6 +335,9 @@ class NeuralNetRegressorMixin(RegressorMixin):
         self : object
             The updated estimator.
         """
+        # scikit-learn validates partial_fit's parameters on the first call only;
+        # a set_params between calls must not reach the kernels unchecked
+        self._validate_params()
         return self._fit(
             X, y, sample_weight, incremental=True, X_val=X_val, y_val=y_val
         )

@@ -6,6 +6,8 @@ is the shared engine of ``_base``.
 
 from numbers import Integral, Real
 
+import numpy as np
+
 from ._base import NETWORK_CONSTRAINTS, BaseNeuralNet
 from ._docs import _ATTRIBUTES_DOC, _NETWORK_DOC, _TRAINING_DOC
 from ._kernels.activations import ACTIVATIONS
@@ -34,9 +36,16 @@ def _hidden_sizes(sizes, name="hidden_layer_sizes"):
     if not hasattr(sizes, "__iter__"):
         sizes = [sizes]
     sizes = list(sizes)
-    if any(size <= 0 for size in sizes):
-        raise ValueError(f"{name} must be > 0, got {sizes}.")
-    return sizes
+    for size in sizes:
+        if (
+            isinstance(size, (bool, np.bool_))
+            or not isinstance(size, (Integral, np.integer))
+            or size < 1
+        ):
+            raise ValueError(
+                f"{name} must hold positive ints (units per layer), got {sizes!r}."
+            )
+    return [int(size) for size in sizes]
 
 
 class _MLPMixin:

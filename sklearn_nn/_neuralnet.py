@@ -47,8 +47,9 @@ class SampleShapeMixin:
 
     _sample_noun = "samples"
 
-    def _sample_shape_of(self, trailing):
-        """The shape of one sample of X with these trailing axes, as stored."""
+    def _sample_shape_of(self, trailing, fitted=None):
+        """The shape of one sample of X with these trailing axes, as stored (as
+        the model of input shape ``fitted`` stores it, when given)."""
         return tuple(trailing)
 
     def _rows_from_input(self, X, reset, fitted=None):
@@ -63,12 +64,13 @@ class SampleShapeMixin:
                 self._shape_of_X = None
             return X
         X = np.asarray(X)
-        stored = self._sample_shape_of(X.shape[1:])
-        if fitted is None and not reset:
-            fitted = self._network.in_shapes[0]
         if reset:
-            self._shape_of_X = stored
-        elif stored != tuple(fitted):
+            self._shape_of_X = self._sample_shape_of(X.shape[1:])
+            return X.reshape(X.shape[0], math.prod(X.shape[1:]))
+        if fitted is None:
+            fitted = self._network.in_shapes[0]
+        stored = self._sample_shape_of(X.shape[1:], fitted)
+        if stored != tuple(fitted):
             raise ValueError(
                 f"X has {self._sample_noun} of shape {X.shape[1:]}; the model was "
                 f"fitted on samples of shape {tuple(fitted)}."

@@ -49,6 +49,12 @@ def fit_stochastic(est, job, state, incremental):
         state.start_early_stopping(job)
     last_epoch = (job.params.copy(), job.state.copy())
     sample_idx = train_idx
+    if est.max_iter == 0:  # LogisticRegression(max_iter=0): the starting model
+        warnings.warn(
+            "max_iter=0: no epoch run; the model is the starting one.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     try:
         for _ in range(est.max_iter):
             tic = time.perf_counter()
@@ -96,6 +102,14 @@ def split_validation(est, job):
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "
             "or the size of your dataset."
+        )
+    weights = job.data.sample_weight
+    if weights is not None and not weights[val_idx].sum() > 0:
+        raise ValueError(
+            f"The {val_idx.shape[0]} samples held out for early stopping (a "
+            f"random validation_fraction={est.validation_fraction} of X) all have "
+            "sample weight 0, so they cannot score the model: raise "
+            "validation_fraction, or pass X_val / y_val."
         )
     job.validation = ValidationSet(job.data, job.X, job.y, val_idx)
     return train_idx

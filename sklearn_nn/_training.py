@@ -301,3 +301,32 @@ class Trainer:
         value += penalty_value(self.params, self.network.n_penalized, l2, 0.0)
         add_penalty_gradient(self.params, self.network.n_penalized, dtype(l2), total)
         return value, total.astype(np.float64)
+
+
+#: rows of the training data the post-fit divergence check predicts
+DIVERGENCE_CHECK_ROWS = 512
+
+
+def divergence_ratio(job):
+    """How many times the fitted model's training loss exceeds that of predicting
+    zeros (uniform probabilities, outputs 0), on the first rows of the data; inf
+    when the model's outputs are not finite."""
+    data = job.data
+    rows = np.arange(min(data.n_samples, DIVERGENCE_CHECK_ROWS))
+    outputs = predict_outputs(
+        job.network, job.params, job.state, data.X, rows, job.n_threads
+    )
+    if not np.all(np.isfinite(outputs)):
+        return np.inf
+    kernel = LOSSES[job.loss][0]
+    Y = data.Y[rows]
+    sw = np.ones(rows.shape[0], Y.dtype)
+    if data.sample_weight is not None:
+        sw = data.sample_weight[rows]
+    if not sw.sum() > 0:
+        return 0.0
+    scale = Y.dtype.type(1.0 / sw.sum())
+    scratch = np.empty_like(outputs)
+    loss = kernel(outputs, Y, sw, scale, scratch)
+    reference = kernel(np.zeros_like(outputs), Y, sw, scale, scratch)
+    return loss / max(reference, np.finfo(np.float64).tiny)

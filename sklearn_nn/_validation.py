@@ -4,6 +4,7 @@ A scikit-learn release that moves one of them is then a one-file fix.
 """
 
 from sklearn.base import _fit_context
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
@@ -16,6 +17,7 @@ from sklearn.utils.validation import (
 __all__ = [
     "Interval",
     "Options",
+    "SparseCoefMixin",
     "StrOptions",
     "_check_optimize_result",
     "_check_sample_weight",
