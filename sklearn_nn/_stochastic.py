@@ -18,7 +18,7 @@ from sklearn.utils import shuffle
 from ._callbacks import model_snapshot
 from ._fit_state import ValidationSet
 from ._optimizers import make_optimizer
-from ._training import Trainer, predict_outputs
+from ._training import RowRandom, Trainer, predict_outputs
 
 
 def fit_stochastic(est, job, state, incremental):
@@ -29,7 +29,8 @@ def fit_stochastic(est, job, state, incremental):
     alpha, l1 = est._regularization()
     rng = None
     if any(layer.needs_rng for layer in job.network.layers):
-        rng = np.random.default_rng(job.random_state.randint(np.iinfo(np.int32).max))
+        seed = job.random_state.randint(np.iinfo(np.int32).max)
+        rng = RowRandom(seed, batch_size)
     trainer = Trainer(
         job.network,
         job.params,
@@ -61,7 +62,11 @@ def fit_stochastic(est, job, state, incremental):
             job.tasks.begin_epoch(job)
             if est.shuffle:
                 sample_idx = shuffle(sample_idx, random_state=job.random_state)
-            epoch_loss = trainer.run_epoch(sample_idx, batch_size, state.optimizer)
+            # the epoch count goes on over warm starts and partial_fit calls
+            epoch = len(state.loss_curve_)
+            epoch_loss = trainer.run_epoch(
+                sample_idx, batch_size, state.optimizer, epoch
+            )
             check_finite(epoch_loss, state)
             np.copyto(last_epoch[0], job.params)
             np.copyto(last_epoch[1], job.state)

@@ -9,6 +9,7 @@ largest batch.
 
 import numpy as np
 
+from ._kernels.dropout import csr_row_keys, keyed_uniform, row_keys
 from ._kernels.losses import LOSSES
 from ._kernels.optim import add_penalty_gradient, clip_by_global_norm, penalty_value
 from ._threads import kernel_threads
@@ -22,6 +23,51 @@ PREDICT_BUFFER_BYTES = 64 * 2**20
 #: bytes of layer buffers for the full-batch L-BFGS objective, computed in chunks of
 #: rows beyond it (binds for image networks: an MLP's rows need a few kB)
 LBFGS_BUFFER_BYTES = 256 * 2**20
+
+
+class RowRandom:
+    """Random numbers for the layers that need them, keyed by each sample's content.
+
+    ``start_batch`` hashes the batch's input rows (with the fit's seed); each
+    ``uniform`` call then fills one layer's draws from (row key, epoch, call index),
+    counter-based: a sample draws the same numbers wherever it sits in the data, and
+    identical samples draw identical numbers in an epoch (so a sample weight of 2 is
+    the sample twice). Layers call ``uniform`` in network order, one call each.
+
+    Parameters
+    ----------
+    seed : int
+        From the estimator's ``random_state``.
+    n_rows : int
+        The largest batch.
+    """
+
+    def __init__(self, seed, n_rows):
+        self.seed = np.uint64(seed)
+        self.keys = np.empty(n_rows, dtype=np.uint64)
+        self._n = 0
+        self._stream = 0
+
+    def start_batch(self, x, n, epoch):
+        """Key the ``n`` rows of the batch input ``x`` for epoch ``epoch``."""
+        keys = self.keys[:n]
+        if isinstance(x, CSRRows):
+            data = x.data.view(np.uint64 if x.data.itemsize == 8 else np.uint32)
+            csr_row_keys(data, x.indptr, x.rows, self.seed, keys)
+        else:
+            rows = x.reshape(n, -1)
+            row_keys(
+                rows.view(np.uint64 if rows.itemsize == 8 else np.uint32),
+                self.seed,
+                keys,
+            )
+        self._n = n
+        self._stream = epoch << 16  # then one stream per call in the batch
+
+    def uniform(self, out):
+        """Fill ``out`` (n, m) with uniform draws on [0, 1) for the next layer."""
+        keyed_uniform(self.keys[: self._n], np.uint64(self._stream), out)
+        self._stream += 1
 
 
 class TrainingData:
@@ -135,7 +181,7 @@ class Trainer:
         L2 and L1 strengths, divided by the batch's total sample weight at each step.
     batch_size : int
         The largest batch; buffers are sized for it.
-    rng : numpy.random.Generator, default=None
+    rng : RowRandom, default=None
         Random numbers for the layers that need them (dropout masks).
     n_threads : int, default=1
         Threads for the image layers (see ``sklearn_nn._threads``).
@@ -188,7 +234,7 @@ class Trainer:
             sw_sum = float(sw.sum())
         return x, y, sw, sw_sum
 
-    def train_step(self, rows, optimizer):
+    def train_step(self, rows, optimizer, epoch=0):
         """Forward, loss, backward and one optimizer update on the samples ``rows``.
 
         Returns the batch's weighted mean data loss (without the penalty) and its
@@ -198,6 +244,8 @@ class Trainer:
         x, y, sw, sw_sum = self._load_batch(rows)
         if sw_sum <= 0:  # all weights zero: nothing to learn from this batch
             return 0.0, 0.0
+        if self.rng is not None:
+            self.rng.start_batch(x, n, epoch)
         dtype = self.params.dtype.type
         z = self.bound.forward(x, n, True, self.rng)
         loss = self.loss_kernel(
@@ -215,8 +263,10 @@ class Trainer:
         )
         return loss, sw_sum
 
-    def run_epoch(self, sample_idx, batch_size, optimizer):
+    def run_epoch(self, sample_idx, batch_size, optimizer, epoch=0):
         """One pass over ``sample_idx`` in mini-batches; returns the epoch's loss.
+
+        ``epoch`` (the fit's epoch count so far) keys the layers' random draws.
 
         The batch objectives (mean loss + penalty / batch weight) averaged with the
         batches' weights: scikit-learn's epoch loss when all weights are one, and
@@ -229,7 +279,7 @@ class Trainer:
         n_batches = 0
         for start in range(0, n, batch_size):
             loss, weight = self.train_step(
-                sample_idx[start : start + batch_size], optimizer
+                sample_idx[start : start + batch_size], optimizer, epoch
             )
             weighted_loss += loss * weight
             total_weight += weight

@@ -17,7 +17,6 @@ from sklearn_nn.layers import (
     BatchNormalization,
     Conv2D,
     Dense,
-    Dropout,
     Flatten,
     LayerNormalization,
     Reshape,
@@ -73,30 +72,19 @@ ESTIMATORS = [
     *_neural_net_configs(NeuralNetRegressor),
 ]
 
-# Dropout draws one mask per row: a row repeated twice sees two masks where a row of
-# weight 2 sees one, so weights equal repetition only in expectation, not bit for bit.
 # Batch statistics are unweighted means over a batch's rows (as in Keras and
-# PyTorch): a row of weight 0 still moves them, a row of weight 2 counts once.
+# PyTorch): a row of weight 0 still moves them, a row of weight 2 counts once. (Dropout
+# passes: its masks are keyed by each row's content, so a row twice is a row of
+# weight 2.)
 SAMPLE_WEIGHT_CHECKS = (
     "check_sample_weight_equivalence_on_dense_data",
     "check_sample_weight_equivalence_on_sparse_data",
 )
 
 
-def _layers(estimator):
-    if getattr(estimator, "layers", None) is not None:
-        return estimator.layers
-    return []
-
-
 def expected_failed_checks(estimator):
     """Checks that cannot pass by design, with the reason."""
-    layers = _layers(estimator)
-    dropout = any(isinstance(layer, Dropout) for layer in layers)
-    if not layers:  # `dropout` is used only by the default stacks
-        dropout = getattr(estimator, "dropout", 0) > 0
-    if dropout:
-        return dict.fromkeys(SAMPLE_WEIGHT_CHECKS, "dropout masks are per row")
+    layers = getattr(estimator, "layers", None) or []
     if any(isinstance(layer, BatchNormalization) for layer in layers):
         return dict.fromkeys(
             SAMPLE_WEIGHT_CHECKS, "batch statistics ignore sample weights"

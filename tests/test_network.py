@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from _engine import central_differences, objective_trainer
 
 from sklearn_nn._network import Network
+from sklearn_nn._training import RowRandom
 from sklearn_nn.layers import (
     Activation,
     AvgPool2D,
@@ -228,7 +229,9 @@ def test_cnn_dropout_on_images_routes_gradient_through_kept_units():
     ]
     trainer = objective_trainer(layers, (4, 4, 1), X, np.eye(2)[[0, 1, 0]])
     bound = trainer.bound
-    bound.forward(X, 3, True, np.random.default_rng(1))
+    rng = RowRandom(1, 3)
+    rng.start_batch(X, 3, epoch=0)
+    bound.forward(X, 3, True, rng)
     bound.output_gradient(3)[...] = 1.0
     bound.backward(X, 3)
     kept = bound.arrays[1].buffers["u"][:3] >= 0.5

@@ -85,8 +85,11 @@ class Batch(NamedTuple):
         parameter gradients before ``reduce_gradients`` sums them.
     training : bool
         Training mode (dropout active, batch statistics) or inference.
-    rng : numpy.random.Generator or None
-        Random numbers for layers that need them in training.
+    rng : RowRandom or None
+        Random numbers for layers that need them in training:
+        ``rng.uniform(out)`` fills ``out`` (n, m) with draws on [0, 1) keyed by
+        each sample's content, the seed and the epoch (see
+        ``sklearn_nn._training.RowRandom``); call it once per forward.
     """
 
     n: int

@@ -229,12 +229,13 @@ class Dropout(Layer):
         }
 
     def forward(self, x, arrays, batch):
-        """Drop units in training (masks drawn from ``batch.rng``); identity
+        """Drop units in training (masks from ``batch.rng``, keyed by each sample's
+        content: identical samples get identical masks in an epoch); identity
         otherwise."""
         if not batch.training or self.rate == 0:
             return x
         u, a = arrays.buffers["u"][: batch.n], arrays.buffers["a"][: batch.n]
-        batch.rng.random(dtype=u.dtype, out=u)
+        batch.rng.uniform(u)  # keyed by each row's content (see RowRandom)
         dropout_forward(x.reshape(u.shape), u, self.rate, a)
         return a.reshape(x.shape)
 

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_nn._kernels.dropout import dropout_backward, dropout_forward
+from sklearn_nn._kernels.dropout import (
+    csr_row_keys,
+    dropout_backward,
+    dropout_forward,
+    keyed_uniform,
+    row_keys,
+)
 
 DTYPES = [np.float32, np.float64]
 RATES = [0.0, 0.25, 0.5, 0.9]
@@ -109,3 +115,77 @@ def test_dropout_forward_keeps_expected_fraction():
     dropout_forward(a, u, 0.4, out)
     assert abs(np.mean(out != 0) - 0.6) < 0.02
     assert abs(out.mean() - 1.0) < 0.04
+
+
+# ------------------------------------------------------ row-keyed random numbers
+MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def _ref_row_key(bits_row, seed):
+    h = sum(_splitmix64(int(b)) for b in bits_row if b) & MASK64
+    return _splitmix64(h ^ seed)
+
+
+def _ref_uniform(key, stream, j, bits):
+    golden = 0x9E3779B97F4A7C15
+    base = _splitmix64((stream * golden) & MASK64)
+    h = _splitmix64(((key ^ base) + (j + 1) * golden) & MASK64)
+    return (h >> (64 - bits)) / 2.0**bits
+
+
+@pytest.mark.parametrize(
+    "dtype, uint", [(np.float32, np.uint32), (np.float64, np.uint64)]
+)
+def test_row_keys_and_keyed_uniform_match_python(dtype, uint):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 3)).astype(dtype)
+    x[3] = x[1]  # a repeated row
+    keys = np.empty(5, np.uint64)
+    row_keys(x.view(uint), np.uint64(12345), keys)
+    expected = [_ref_row_key(row, 12345) for row in x.view(uint)]
+    assert [int(k) for k in keys] == expected
+    assert keys[3] == keys[1] and len(set(keys.tolist())) == 4
+    u = np.empty((5, 4), dtype)
+    keyed_uniform(keys, np.uint64(7), u)
+    bits = 24 if dtype == np.float32 else 53
+    ref = [[_ref_uniform(int(k), 7, j, bits) for j in range(4)] for k in keys]
+    assert_array_equal(u, np.array(ref, dtype=dtype))
+    assert_array_equal(u[3], u[1])  # the same row draws the same numbers
+
+
+def test_row_keys_ignore_order_and_storage():
+    import scipy.sparse as sp
+
+    dense = np.array([[0, 1.5, 0], [2.0, 0, 0], [0, 0, 1.5], [0, 1.5, 2.0]])
+    keys = np.empty(4, np.uint64)
+    row_keys(dense.view(np.uint64), np.uint64(1), keys)
+    # rows of the same values in any order share a key (channels-first rows and
+    # their channels-last transpose); other rows do not
+    assert keys[0] == keys[2] and len(set(keys.tolist())) == 3
+    X = sp.csr_matrix(dense)
+    sparse_keys = np.empty(4, np.uint64)
+    csr_row_keys(
+        X.data.view(np.uint64), X.indptr, np.arange(4), np.uint64(1), sparse_keys
+    )
+    assert_array_equal(sparse_keys, keys)  # a row keeps its key stored sparse
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_keyed_uniform_is_uniform_and_streams_differ(dtype):
+    keys = np.arange(2000, dtype=np.uint64)
+    u = np.empty((2000, 500), dtype)
+    keyed_uniform(keys, np.uint64(3), u)
+    assert u.min() >= 0 and u.max() < 1
+    assert abs(u.mean() - 0.5) < 1e-3 and abs(u.var() - 1 / 12) < 1e-3
+    other = np.empty_like(u)
+    keyed_uniform(keys, np.uint64(4), other)
+    assert abs(np.corrcoef(u.ravel(), other.ravel())[0, 1]) < 5e-3
+    u64 = np.empty(u.shape)
+    keyed_uniform(keys, np.uint64(3), u64)
+    assert_allclose(u, u64, atol=2.0**-24)  # float32 keeps the top 24 bits

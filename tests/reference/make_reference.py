@@ -5,6 +5,14 @@ run once at commit 6eaac6e, before the Engine v2 refactor)::
 
     python tests/reference/make_reference.py
 
+A deliberate change of behaviour re-records only the cases it changes, with the
+current code, and says so in ``engine_v1.json``::
+
+    python tests/reference/make_reference.py --update PREFIX [PREFIX ...] \
+        --reason "why"
+
+(Dropout models were re-recorded so: issue 15 keyed their masks by row content.)
+
 It fits small models of every estimator (float64 and float32, each solver, dropout,
 early stopping, sparse X, images) and saves their parameters and raw outputs, with a
 fingerprint of the machine and libraries: outputs are bit-identical only there.
@@ -342,21 +350,48 @@ def cases():
     return out
 
 
+def _record(name, est, X, y, Xt, method, arrays):
+    fit_case(name, est, X, y)
+    for i, (w, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
+        arrays[f"{name}/coef{i}"] = w
+        arrays[f"{name}/intercept{i}"] = b
+    output = est.decision_function(Xt) if method == "df" else est.predict(Xt)
+    arrays[f"{name}/output"] = output
+    arrays[f"{name}/n_iter"] = np.asarray(est.n_iter_)
+
+
 def main():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--update", nargs="+", metavar="PREFIX")
+    parser.add_argument("--reason", default="")
+    args = parser.parse_args()
+    info = fingerprint()
     arrays = {}
+    if args.update:
+        old = np.load(HERE / "engine_v1.npz")
+        arrays = {k: old[k] for k in old.files}
+        info = json.loads((HERE / "engine_v1.json").read_text())
+        if info.get("machine") != fingerprint()["machine"]:
+            raise SystemExit("re-record on the machine of the reference")
+    updated = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, est, X, y, Xt, method in cases():
-            fit_case(name, est, X, y)
-            for i, (w, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
-                arrays[f"{name}/coef{i}"] = w
-                arrays[f"{name}/intercept{i}"] = b
-            output = est.decision_function(Xt) if method == "df" else est.predict(Xt)
-            arrays[f"{name}/output"] = output
-            arrays[f"{name}/n_iter"] = np.asarray(est.n_iter_)
+            if args.update and not name.startswith(tuple(args.update)):
+                continue
+            for key in [k for k in arrays if k.startswith(name + "/")]:
+                del arrays[key]
+            _record(name, est, X, y, Xt, method, arrays)
+            updated.append(name)
+    if args.update:
+        info.setdefault("re-recorded", []).append(
+            {"cases": updated, "reason": args.reason}
+        )
     np.savez_compressed(HERE / "engine_v1.npz", **arrays)
-    (HERE / "engine_v1.json").write_text(json.dumps(fingerprint(), indent=2) + "\n")
-    print(f"saved {len(arrays)} arrays")
+    (HERE / "engine_v1.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(f"saved {len(arrays)} arrays ({len(updated)} cases recorded)")
 
 
 if __name__ == "__main__":
