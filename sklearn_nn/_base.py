@@ -134,6 +134,9 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # the HTML representation links each estimator to its API page
     _doc_link_module = "sklearn_nn"
     _doc_link_template = DOC_LINK_TEMPLATE
+    #: what sgd/adam divide alpha/l1 by at each step: "batch" (scikit-learn's MLP)
+    #: or "data" (an objective's ``penalty / total weight``, LogisticRegression)
+    _penalty_per = "batch"
     #: fitted attributes that are views into ``_params``, rebuilt after unpickling
     _view_attributes = ("coefs_", "intercepts_")
 

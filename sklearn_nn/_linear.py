@@ -18,6 +18,10 @@ from .layers import Dense
 
 __all__ = ["LogisticRegression"]
 
+#: the "auto" mini-batch of sgd / adam; measured on digits (one partial_fit pass in
+#: chunks of 200, adam, 3 splits): accuracy 0.849 at batch 200, 0.920 at 32
+AUTO_BATCH_SIZE = 32
+
 
 class LogisticRegression(SparseCoefMixin, NeuralNetClassifierMixin, BaseNeuralNet):
     """Logistic (softmax) regression with L-BFGS, SGD or Adam, and ``partial_fit``.
@@ -60,7 +64,9 @@ class LogisticRegression(SparseCoefMixin, NeuralNetClassifierMixin, BaseNeuralNe
         Start from the previous fit's coefficients.
 
     batch_size : int or "auto", default="auto"
-        Mini-batch size of "sgd" / "adam"; "auto" is ``min(200, n_samples)``.
+        Mini-batch size of "sgd" / "adam"; "auto" is ``min(32, n_samples)``
+        (smaller than the MLPs' 200: a linear model's step is cheap, and more
+        steps per pass make one ``partial_fit`` pass over a stream count).
 
     learning_rate_init : float, default=0.01
         Learning rate of "sgd" / "adam".
@@ -153,6 +159,8 @@ class LogisticRegression(SparseCoefMixin, NeuralNetClassifierMixin, BaseNeuralNe
     epsilon = 1e-8
     max_fun = 15000
     clip_norm = None
+    # sgd/adam minimise the objective above, each step an unbiased estimate of it
+    _penalty_per = "data"
 
     def __init__(
         self,
@@ -195,6 +203,11 @@ class LogisticRegression(SparseCoefMixin, NeuralNetClassifierMixin, BaseNeuralNe
 
     def _build_layers(self, in_shape, n_outputs):
         return [Dense(n_outputs, "identity", use_bias=self.fit_intercept)]
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(AUTO_BATCH_SIZE, n_samples)
+        return super()._batch_size(n_samples)
 
     def _regularization(self):
         strength = 1.0 / self.C  # 0 for C = inf

@@ -43,6 +43,7 @@ def fit_stochastic(est, job, state, incremental):
         rng=rng,
         n_threads=job.n_threads,
         clip_norm=None if est.clip_norm is None else float(est.clip_norm),
+        penalty_per=est._penalty_per,
     )
     if state.optimizer is None:
         state.optimizer = make_optimizer(est, job.network.n_trainable, job.params.dtype)

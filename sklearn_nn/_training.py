@@ -187,6 +187,11 @@ class Trainer:
         Threads for the image layers (see ``sklearn_nn._threads``).
     clip_norm : float, default=None
         Largest L2 norm of a step's data-loss gradient (None: no clipping).
+    penalty_per : {"batch", "data"}, default="batch"
+        What the L2/L1 strengths are divided by at each step: the batch's total
+        sample weight (scikit-learn's MLP), or the data's, so that each step's
+        expected gradient is that of ``mean loss + penalty / total weight``
+        (scikit-learn's LogisticRegression objective).
     """
 
     def __init__(
@@ -203,6 +208,7 @@ class Trainer:
         rng=None,
         n_threads=1,
         clip_norm=None,
+        penalty_per="batch",
     ):
         dtype = params.dtype
         self.network, self.params, self.data = network, params, data
@@ -213,6 +219,12 @@ class Trainer:
         self.loss_kernel = LOSSES[loss][0]
         self.alpha, self.l1, self.rng = alpha, l1, rng
         self.clip_norm = clip_norm
+        weights = data.sample_weight
+        self.data_weight = None  # None: penalty per batch
+        if penalty_per == "data":
+            self.data_weight = float(
+                data.n_samples if weights is None else weights.sum()
+            )
         self.sw_buf = np.ones(batch_size, dtype)
         self._grad_sum = None  # gradient accumulator of a chunked objective
         self.y_buf = np.empty((batch_size, data.Y.shape[1]), dtype)
@@ -254,12 +266,13 @@ class Trainer:
         self.bound.backward(x, n)
         if self.clip_norm is not None:
             clip_by_global_norm(self.trainable_grads, self.clip_norm)
+        per = sw_sum if self.data_weight is None else self.data_weight
         optimizer.step(
             self.trainable,
             self.trainable_grads,
             self.network.n_penalized,
-            self.alpha / sw_sum,
-            self.l1 / sw_sum,
+            self.alpha / per,
+            self.l1 / per,
         )
         return loss, sw_sum
 
@@ -270,7 +283,8 @@ class Trainer:
 
         The batch objectives (mean loss + penalty / batch weight) averaged with the
         batches' weights: scikit-learn's epoch loss when all weights are one, and
-        the same for integer weights as for repeated rows. The penalty is
+        the same for integer weights as for repeated rows; with the penalty per
+        data weight, the mean loss + penalty / data weight. The penalty is
         evaluated once, at the epoch's end.
         """
         n = sample_idx.shape[0]
@@ -286,6 +300,8 @@ class Trainer:
             n_batches += 1
         if total_weight <= 0:
             return 0.0
+        if self.data_weight is not None:
+            return weighted_loss / total_weight + self.penalty() / self.data_weight
         return (weighted_loss + n_batches * self.penalty()) / total_weight
 
     def penalty(self):

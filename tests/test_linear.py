@@ -146,3 +146,44 @@ def test_pipeline_grid_search_and_cross_validation():
         ).mean()
         > 0.95
     )
+
+
+def test_stochastic_solvers_minimise_scikit_learns_objective():
+    # the penalty is the objective's penalty / total weight at every step, not per
+    # batch (which would double it here, with 2 batches): adam, run long, lands on
+    # saga's L1 solution
+    X, y = make_classification(
+        n_samples=500, n_features=40, n_informative=4, n_redundant=0, random_state=0
+    )
+    X = StandardScaler().fit_transform(X)
+    saga = linear_model.LogisticRegression(
+        l1_ratio=1.0, C=0.1, solver="saga", max_iter=5000, tol=1e-10
+    ).fit(X, y)
+    ours = LogisticRegression(
+        l1_ratio=1.0,
+        C=0.1,
+        solver="adam",
+        batch_size=250,
+        max_iter=3000,
+        tol=1e-9,
+        n_iter_no_change=50,
+        learning_rate_init=0.002,
+        random_state=0,
+    ).fit(X, y)
+    # saga at C=0.05 (the doubled penalty) differs from saga at C=0.1 by 0.31
+    np.testing.assert_allclose(ours.coef_, saga.coef_, atol=0.01)
+    assert abs((ours.coef_ == 0).sum() - (saga.coef_ == 0).sum()) <= 2
+
+
+def test_one_streaming_pass_matches_sgdclassifier():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    ours = LogisticRegression(solver="adam", random_state=0)
+    theirs = linear_model.SGDClassifier(loss="log_loss", random_state=0)
+    for start in range(0, len(X_train), 200):
+        chunk = slice(start, start + 200)
+        ours.partial_fit(X_train[chunk], y_train[chunk], classes=np.arange(10))
+        theirs.partial_fit(X_train[chunk], y_train[chunk], classes=np.arange(10))
+    assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test)
