@@ -387,13 +387,13 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         dtype: an error for a model with non-finite weights or outputs, a
         DivergenceWarning for one worse than predicting zeros."""
         finite = np.all(np.isfinite(job.params)) and np.all(np.isfinite(job.state))
-        ratio = divergence_ratio(job) if finite else np.inf
+        outputs_finite, ratio = divergence_ratio(job) if finite else (False, np.inf)
         hint = (
             "The input data may contain large values and need to be preprocessed "
             "(e.g. StandardScaler), or the learning rate may be too high "
             f"(learning_rate_init={getattr(self, 'learning_rate_init', None)})."
         )
-        if not np.isfinite(ratio):
+        if not (finite and outputs_finite):
             what = "parameter weights" if not finite else "outputs"
             raise ValueError(
                 f"Training diverged: the fitted model has non-finite {what} in "
@@ -404,7 +404,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 f"Training diverged: the fitted model's training loss is "
                 f"{ratio:.3g} times that of predicting zeros. {hint}",
                 DivergenceWarning,
-                stacklevel=4,
+                stacklevel=6,  # the user's fit / partial_fit
             )
 
     def _prepare_job(self, X, y, Y, first_pass, random_state):

@@ -129,7 +129,7 @@ class _CNNMixin(SampleShapeMixin):
                 "channels). Set input_shape=(height, width) or (height, width, "
                 "channels) to say how a row of X is an image.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=7,  # the user's fit
             )
         return self._storage_shape(image)
 

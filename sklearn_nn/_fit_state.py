@@ -181,7 +181,7 @@ def set_fitted_attributes(est, job, state):
             state.best_validation_score_ if early_stopping else None
         )
         est.best_loss_ = None if early_stopping else state.best_loss_
-        if state.validated:
+        if state.validated or state.validation_scores_:  # this fit's or earlier
             est.validation_scores_ = state.validation_scores_
             est.validation_loss_curve_ = state.validation_loss_curve_
         else:

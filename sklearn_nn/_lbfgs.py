@@ -72,7 +72,7 @@ def fit_lbfgs(est, job, state):
         warnings.warn(
             "max_iter=0: no L-BFGS iteration run; the model is the starting one.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=6,  # the user's fit
         )
         job.tasks.close_epoch()
         state.lbfgs = True
@@ -96,7 +96,7 @@ def fit_lbfgs(est, job, state):
         trainer.trainable[:] = result.x
         state.loss_ = float(result.fun)
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.", stacklevel=3)
+        warnings.warn("Training interrupted by user.", stacklevel=6)
         trainer.trainable[:] = best["x"]
         state.loss_ = float(best["value"])
     job.tasks.close_epoch()

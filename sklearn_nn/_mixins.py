@@ -233,7 +233,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
             All the classes, needed on the first call only.
         X_val, y_val : array-like, default=None
             A validation set: this epoch's validation score and loss are appended
-            to ``validation_scores_`` and ``validation_loss_curve_``.
+            to ``validation_scores_`` and ``validation_loss_curve_`` (NaN for the
+            calls without one, once a call had one).
 
         Returns
         -------
@@ -328,7 +329,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
             Sample weights.
         X_val, y_val : array-like, default=None
             A validation set: this epoch's validation score and loss are appended
-            to ``validation_scores_`` and ``validation_loss_curve_``.
+            to ``validation_scores_`` and ``validation_loss_curve_`` (NaN for the
+            calls without one, once a call had one).
 
         Returns
         -------

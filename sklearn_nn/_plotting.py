@@ -7,6 +7,11 @@ from ._validation import check_is_fitted, check_matplotlib_support
 __all__ = ["LossCurveDisplay"]
 
 
+def _last_epochs(epochs, curve):
+    """The epochs of a curve that covers the last ``len(curve)`` of them."""
+    return epochs[len(epochs) - len(curve) :]
+
+
 class LossCurveDisplay:
     """Training curves of a network: loss, validation loss and score per epoch.
 
@@ -82,7 +87,8 @@ class LossCurveDisplay:
         scores = getattr(estimator, "validation_scores_", None)
         best = None
         if getattr(estimator, "best_validation_score_", None) is not None:
-            best = int(np.argmax(scores)) + 1
+            # the scores are of the last len(scores) epochs
+            best = len(estimator.loss_curve_) - len(scores) + int(np.argmax(scores)) + 1
         return cls(
             loss_curve=estimator.loss_curve_,
             validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),
@@ -112,14 +118,21 @@ class LossCurveDisplay:
         epochs = np.arange(1, len(self.loss_curve) + 1)
         handles = ax.plot(epochs, self.loss_curve, label="training loss")
         if self.validation_loss_curve is not None:
+            # validation may have begun later (a warm start's early stopping, or
+            # X_val from some partial_fit call on): the curves end together
             handles += ax.plot(
-                epochs, self.validation_loss_curve, label="validation loss"
+                _last_epochs(epochs, self.validation_loss_curve),
+                self.validation_loss_curve,
+                label="validation loss",
             )
         self.score_ax_ = None
         if self.validation_scores is not None:
             self.score_ax_ = ax.twinx()
             handles += self.score_ax_.plot(
-                epochs, self.validation_scores, color="C2", label="validation score"
+                _last_epochs(epochs, self.validation_scores),
+                self.validation_scores,
+                color="C2",
+                label="validation score",
             )
             self.score_ax_.set_ylabel("validation score")
         if self.best_epoch is not None:

@@ -55,7 +55,7 @@ def fit_stochastic(est, job, state, incremental):
         warnings.warn(
             "max_iter=0: no epoch run; the model is the starting one.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=6,
         )
     try:
         for _ in range(est.max_iter):
@@ -82,7 +82,7 @@ def fit_stochastic(est, job, state, incremental):
         warnings.warn(
             f"Training interrupted by user; keeping the model of epoch "
             f"{state.n_iter_}.",
-            stacklevel=3,
+            stacklevel=6,
         )
         np.copyto(job.params, last_epoch[0])
         np.copyto(job.state, last_epoch[1])
@@ -157,6 +157,9 @@ def record_epoch(est, job, state, trainer, train_idx, epoch_loss):
         state.validation_scores_.append(score)
         state.validation_loss_curve_.append(loss)
         message += f", validation score = {score:.6f}"
+    elif state.validation_scores_:  # an earlier call validated: keep the curves
+        state.validation_scores_.append(np.nan)  # aligned with loss_curve_
+        state.validation_loss_curve_.append(np.nan)
     if est.early_stopping:
         state.record_validation(score, job, est.tol)
     else:
@@ -201,6 +204,6 @@ def should_stop(est, state, incremental):
             f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
             "reached and the optimization hasn't converged yet.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=7,  # the user's fit / partial_fit
         )
     return False

@@ -53,7 +53,7 @@ class RowRandom:
         keys = self.keys[:n]
         if isinstance(x, CSRRows):
             data = x.data.view(np.uint64 if x.data.itemsize == 8 else np.uint32)
-            csr_row_keys(data, x.indptr, x.rows, self.seed, keys)
+            csr_row_keys(data, x.indices, x.indptr, x.rows, self.seed, keys)
         else:
             rows = x.reshape(n, -1)
             row_keys(
@@ -375,24 +375,32 @@ DIVERGENCE_CHECK_ROWS = 512
 
 def divergence_ratio(job):
     """How many times the fitted model's training loss exceeds that of predicting
-    zeros (uniform probabilities, outputs 0), on the first rows of the data; inf
-    when the model's outputs are not finite."""
+    zeros (uniform probabilities, outputs 0), on up to ``DIVERGENCE_CHECK_ROWS``
+    rows spread over the data.
+
+    Returns (whether the outputs are finite, the ratio); the ratio is 0 when
+    predicting zeros is (near) perfect, as for all-zero targets: then there is no
+    scale to diverge from.
+    """
     data = job.data
-    rows = np.arange(min(data.n_samples, DIVERGENCE_CHECK_ROWS))
+    n_rows = min(data.n_samples, DIVERGENCE_CHECK_ROWS)
+    rows = np.linspace(0, data.n_samples - 1, n_rows).astype(np.intp)
     outputs = predict_outputs(
         job.network, job.params, job.state, data.X, rows, job.n_threads
     )
     if not np.all(np.isfinite(outputs)):
-        return np.inf
+        return False, np.inf
     kernel = LOSSES[job.loss][0]
     Y = data.Y[rows]
     sw = np.ones(rows.shape[0], Y.dtype)
     if data.sample_weight is not None:
         sw = data.sample_weight[rows]
     if not sw.sum() > 0:
-        return 0.0
+        return True, 0.0
     scale = Y.dtype.type(1.0 / sw.sum())
     scratch = np.empty_like(outputs)
     loss = kernel(outputs, Y, sw, scale, scratch)
     reference = kernel(np.zeros_like(outputs), Y, sw, scale, scratch)
-    return loss / max(reference, np.finfo(np.float64).tiny)
+    if not reference > 1e-6:
+        return True, 0.0
+    return True, loss / reference

@@ -257,3 +257,34 @@ def test_partial_fit_appends_validation_scores():
         )
     assert len(model.validation_scores_) == len(model.validation_loss_curve_) == 3
     assert model.validation_scores_[-1] == pytest.approx(model.score(X[400:], y[400:]))
+
+
+def test_loss_curve_display_aligns_curves_that_began_later():
+    pytest.importorskip("matplotlib", reason="LossCurveDisplay draws with matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y = _digits()
+    model = MLPClassifier(
+        (8,),
+        early_stopping=True,
+        warm_start=True,
+        max_iter=5,
+        n_iter_no_change=50,
+        random_state=0,
+    )
+    model.fit(X, y).fit(X, y)  # loss_curve_ goes on: 10; validation restarts: 5
+    display = LossCurveDisplay.from_estimator(model)
+    assert list(display.ax_.get_lines()[1].get_xdata()) == [6, 7, 8, 9, 10]
+    best = 5 + int(np.argmax(model.validation_scores_)) + 1
+    assert display.best_epoch == best
+    # partial_fit: validation from the second call on; a call without X_val keeps
+    # the curves, with NaN for its epoch, so that they stay aligned
+    streamed = MLPClassifier((8,), random_state=0)
+    streamed.partial_fit(X, y, classes=np.arange(10))
+    streamed.partial_fit(X, y, X_val=X, y_val=y)
+    streamed.partial_fit(X, y)
+    assert len(streamed.validation_scores_) == 2
+    assert np.isnan(streamed.validation_scores_[1])
+    display = LossCurveDisplay.from_estimator(streamed)
+    assert list(display.ax_.get_lines()[1].get_xdata()) == [2, 3]

@@ -227,3 +227,16 @@ def test_logistic_regression_like_scikit_learns():
     assert sp.issparse(l1.coef_)
     np.testing.assert_array_equal(l1.decision_function(X), dense_scores)
     assert isinstance(l1.densify().coef_, np.ndarray)
+
+
+def test_no_divergence_signal_when_zeros_are_already_right():
+    # all-zero or zero-inflated targets: predicting zeros is (near) perfect, so
+    # there is no scale to diverge from, and a good fit is not flagged
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1000, 5))
+    zero_inflated = np.r_[np.zeros(600), 100 * rng.standard_normal(400)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        MLPRegressor(max_iter=5, random_state=0).fit(X[:200], np.zeros(200))
+        MLPRegressor(solver="lbfgs", max_iter=5).fit(X[:200], np.zeros(200))
+        MLPRegressor(max_iter=5, random_state=0).fit(X, zero_inflated)

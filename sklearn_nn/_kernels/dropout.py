@@ -48,34 +48,39 @@ def splitmix64(z):
     return z ^ (z >> np.uint64(31))
 
 
+@inline
+def _value_term(bits, column):
+    """One value's contribution to its row's key: its bits mixed with its column."""
+    return splitmix64(np.uint64(bits) ^ splitmix64(np.uint64(column) + _GOLDEN))
+
+
 @jit
 def row_keys(bits, seed, keys):
-    """One uint64 key per row: the sum (mod 2**64) of the mixed bit patterns of its
-    non-zero values, mixed with ``seed``. Shapes: bits (n, d) unsigned ints (a view
-    of the float rows), keys (n,).
+    """One uint64 key per row: the sum (mod 2**64) over its non-zero values of
+    their bit patterns mixed with their column, mixed with ``seed``. Shapes: bits
+    (n, d) unsigned ints (a view of the float rows), keys (n,).
 
-    The sum makes the key independent of the values' order (a channels-first row
-    and its channels-last transpose get one key) and skipping zeros makes it the
-    key of the same row stored sparse; rows that hold the same values in another
-    order share a key too (they then share dropout masks: harmless).
+    Skipping zeros makes it the key of the same row stored sparse (CSR); the
+    column in each term tells apart rows holding the same values elsewhere
+    (one-hot rows).
     """
     n, d = bits.shape
     for i in range(n):
         h = np.uint64(0)
         for j in range(d):
             if bits[i, j] != 0:
-                h += splitmix64(np.uint64(bits[i, j]))
+                h += _value_term(bits[i, j], j)
         keys[i] = splitmix64(h ^ seed)
 
 
 @jit
-def csr_row_keys(data_bits, indptr, rows, seed, keys):
+def csr_row_keys(data_bits, indices, indptr, rows, seed, keys):
     """``row_keys`` for the CSR rows ``rows``: the same key as the dense row."""
     for r in range(rows.shape[0]):
         h = np.uint64(0)
         for p in range(indptr[rows[r]], indptr[rows[r] + 1]):
             if data_bits[p] != 0:
-                h += splitmix64(np.uint64(data_bits[p]))
+                h += _value_term(data_bits[p], indices[p])
         keys[r] = splitmix64(h ^ seed)
 
 

@@ -128,8 +128,13 @@ def _splitmix64(z):
 
 
 def _ref_row_key(bits_row, seed):
-    h = sum(_splitmix64(int(b)) for b in bits_row if b) & MASK64
-    return _splitmix64(h ^ seed)
+    golden = 0x9E3779B97F4A7C15
+    h = sum(
+        _splitmix64(int(b) ^ _splitmix64((j + golden) & MASK64))
+        for j, b in enumerate(bits_row)
+        if b
+    )
+    return _splitmix64((h & MASK64) ^ seed)
 
 
 def _ref_uniform(key, stream, j, bits):
@@ -159,19 +164,24 @@ def test_row_keys_and_keyed_uniform_match_python(dtype, uint):
     assert_array_equal(u[3], u[1])  # the same row draws the same numbers
 
 
-def test_row_keys_ignore_order_and_storage():
+def test_row_keys_tell_one_hot_rows_apart_and_ignore_storage():
     import scipy.sparse as sp
 
-    dense = np.array([[0, 1.5, 0], [2.0, 0, 0], [0, 0, 1.5], [0, 1.5, 2.0]])
-    keys = np.empty(4, np.uint64)
-    row_keys(dense.view(np.uint64), np.uint64(1), keys)
-    # rows of the same values in any order share a key (channels-first rows and
-    # their channels-last transpose); other rows do not
-    assert keys[0] == keys[2] and len(set(keys.tolist())) == 3
-    X = sp.csr_matrix(dense)
-    sparse_keys = np.empty(4, np.uint64)
+    rng = np.random.RandomState(0)
+    one_hot = np.eye(10)[rng.randint(0, 10, (64, 3))].reshape(64, 30)
+    keys = np.empty(64, np.uint64)
+    row_keys(one_hot.view(np.uint64), np.uint64(1), keys)
+    n_distinct_rows = len({row.tobytes() for row in one_hot})
+    assert len(set(keys.tolist())) == n_distinct_rows  # equal keys = equal rows
+    X = sp.csr_matrix(one_hot)
+    sparse_keys = np.empty(64, np.uint64)
     csr_row_keys(
-        X.data.view(np.uint64), X.indptr, np.arange(4), np.uint64(1), sparse_keys
+        X.data.view(np.uint64),
+        X.indices,
+        X.indptr,
+        np.arange(64),
+        np.uint64(1),
+        sparse_keys,
     )
     assert_array_equal(sparse_keys, keys)  # a row keeps its key stored sparse
 
