@@ -10,7 +10,6 @@ live in ``_lbfgs`` and ``_stochastic``.
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,22 +18,20 @@ from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
 
 from ._callbacks import CallbackSupportMixin, FitTasks
+from ._constraints import TRAINING_CONSTRAINTS
 from ._fit_state import FitJob, FitState, ValidationSet, set_fitted_attributes
-from ._initializers import INITIALIZERS
 from ._kernels.losses import LOSSES
 from ._lbfgs import fit_lbfgs
 from ._network import Network
-from ._pretrained import Pretrained
 from ._stochastic import fit_stochastic
 from ._threads import kernel_threads
 from ._training import TrainingData, divergence_ratio, predict_outputs
 from ._validation import (
-    Interval,
-    Options,
-    StrOptions,
     _check_sample_weight,
     _fit_context,
     check_is_fitted,
+    check_weights,
+    targets_as,
     validate_data,
 )
 from .exceptions import DivergenceWarning
@@ -50,77 +47,6 @@ DOC_LINK_TEMPLATE = (
     "https://sklearn-nn.readthedocs.io/en/latest/generated/"
     "{estimator_module}.{estimator_name}.html"
 )
-
-#: Training parameters shared by every estimator, with scikit-learn's MLP semantics.
-TRAINING_CONSTRAINTS = {
-    "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-    "alpha": [Interval(Real, 0, None, closed="left")],
-    "l1": [Interval(Real, 0, None, closed="left")],
-    "batch_size": [
-        StrOptions({"auto"}),
-        Interval(Integral, 1, None, closed="left"),
-    ],
-    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-    "power_t": [Interval(Real, 0, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "shuffle": ["boolean"],
-    "random_state": ["random_state"],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "verbose": ["verbose"],
-    "warm_start": ["boolean"],
-    "momentum": [Interval(Real, 0, 1, closed="both")],
-    "nesterovs_momentum": ["boolean"],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-    "beta_1": [Interval(Real, 0, 1, closed="left")],
-    "beta_2": [Interval(Real, 0, 1, closed="left")],
-    "epsilon": [Interval(Real, 0, None, closed="neither")],
-    "n_iter_no_change": [
-        Interval(Integral, 1, None, closed="left"),
-        Options(Real, {np.inf}),
-    ],
-    "max_fun": [Interval(Integral, 1, None, closed="left")],
-    "scoring": [str, callable, None],
-}
-
-#: Parameters of the estimators built from layer stacks (MLP, CNN, NeuralNet).
-NETWORK_CONSTRAINTS = {
-    "weight_init": [StrOptions(set(INITIALIZERS))],
-    "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
-    "pretrained": [Pretrained, None],
-}
-
-
-def _targets_as(Y, dtype):
-    """Encoded targets in the training dtype; a clear error for what cannot be."""
-    try:
-        Y64 = np.asarray(Y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"y must be numeric for a regressor: {exc}") from None
-    if not np.all(np.isfinite(Y64)):
-        raise ValueError("Input y contains NaN or infinity.")
-    Y = np.ascontiguousarray(Y64, dtype=dtype)
-    if not np.all(np.isfinite(Y)):
-        raise ValueError(
-            f"y has values too large for {np.dtype(dtype).name} (largest |y| = "
-            f"{np.abs(Y64).max():.3g}): scale y, or pass float64 X."
-        )
-    return Y
-
-
-def _check_weights(weights, with_class_weight):
-    """Finite, non-negative sample weights (after class_weight), not all zero."""
-    what = "sample_weight * class_weight" if with_class_weight else "sample_weight"
-    if not np.all(np.isfinite(weights)):
-        raise ValueError(f"{what} contains NaN or infinity.")
-    if np.any(weights < 0):
-        raise ValueError(f"{what} has negative values: weights must be >= 0.")
-    if not weights.sum() > 0:
-        raise ValueError(
-            f"{what} is zero for every sample: nothing to learn from. Check "
-            "class_weight and sample_weight."
-        )
 
 
 class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -224,14 +150,14 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             reset=first_pass,
         )
         Y, class_weight = self._encode_targets(y, first_pass, incremental, classes)
-        Y = _targets_as(Y, X.dtype)
+        Y = targets_as(Y, X.dtype)
         if sample_weight is not None or class_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
             if class_weight is not None:
                 sample_weight = sample_weight * class_weight.astype(X.dtype)
-            _check_weights(sample_weight, class_weight is not None)
+            check_weights(sample_weight, class_weight is not None)
             sample_weight = np.ascontiguousarray(sample_weight)
         return X, y, Y, sample_weight
 

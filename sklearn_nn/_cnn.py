@@ -10,7 +10,8 @@ import math
 import warnings
 from numbers import Integral, Real
 
-from ._base import NETWORK_CONSTRAINTS, BaseNeuralNet
+from ._base import BaseNeuralNet
+from ._constraints import NETWORK_CONSTRAINTS
 from ._docs import (
     _ATTRIBUTES_DOC,
     _CNN_ARCHITECTURE_DOC,

@@ -8,7 +8,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._base import NETWORK_CONSTRAINTS, BaseNeuralNet
+from ._base import BaseNeuralNet
+from ._constraints import NETWORK_CONSTRAINTS
 from ._docs import _ATTRIBUTES_DOC, _NETWORK_DOC, _TRAINING_DOC
 from ._kernels.activations import ACTIVATIONS
 from ._mixins import NeuralNetClassifierMixin, NeuralNetRegressorMixin

@@ -13,7 +13,8 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-from ._base import NETWORK_CONSTRAINTS, BaseNeuralNet
+from ._base import BaseNeuralNet
+from ._constraints import NETWORK_CONSTRAINTS
 from ._docs import _ATTRIBUTES_DOC, _NETWORK_DOC, _TRAINING_DOC
 from ._mixins import NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from ._network import layer_shapes
