@@ -75,6 +75,7 @@ def main():
     X, y = load_digits(return_X_y=True)
     tic = time.perf_counter()
     sklearn_nn.MLPClassifier(max_iter=2).fit(X[:100], y[:100])
+    sklearn_nn.LogisticRegression(max_iter=2).fit(X[:100], y[:100])
     sklearn_nn.CNNClassifier(input_shape=(8, 8), max_iter=1).fit(X[:100], y[:100])
     sklearn_nn.NeuralNetClassifier(
         [Dense(8, "identity"), BatchNormalization(), Activation("relu")], max_iter=1
