@@ -98,12 +98,21 @@ def split_validation(est, job):
     if not est.early_stopping or job.validation is not None:
         return train_idx
     stratify = job.y if est._stratify_validation(job.data.Y) else None
-    train_idx, val_idx = train_test_split(
-        train_idx,
-        random_state=job.random_state,
-        test_size=est.validation_fraction,
-        stratify=stratify,
-    )
+    try:
+        train_idx, val_idx = train_test_split(
+            train_idx,
+            random_state=job.random_state,
+            test_size=est.validation_fraction,
+            stratify=stratify,
+        )
+    except ValueError as exc:  # too few samples (per class) to hold some out
+        raise ValueError(
+            f"early_stopping cannot hold out validation_fraction="
+            f"{est.validation_fraction} of {job.data.n_samples} samples"
+            f"{' (stratified by class)' if stratify is not None else ''}: {exc} "
+            "Raise validation_fraction, pass X_val / y_val, or set "
+            "early_stopping=False."
+        ) from None
     if val_idx.shape[0] < 2:
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "

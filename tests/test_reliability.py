@@ -240,3 +240,16 @@ def test_no_divergence_signal_when_zeros_are_already_right():
         MLPRegressor(max_iter=5, random_state=0).fit(X[:200], np.zeros(200))
         MLPRegressor(solver="lbfgs", max_iter=5).fit(X[:200], np.zeros(200))
         MLPRegressor(max_iter=5, random_state=0).fit(X, zero_inflated)
+
+
+@pytest.mark.parametrize("n, n_classes", [(20, 3), (1, 1)])
+def test_early_stopping_split_too_small_says_what_to_do(n, n_classes):
+    X = np.random.default_rng(0).normal(size=(n, 3))
+    y = np.arange(n) % max(n_classes, 1)
+    est = (
+        MLPRegressor(early_stopping=True)
+        if n_classes == 1
+        else MLPClassifier(early_stopping=True)
+    )
+    with pytest.raises(ValueError, match="early_stopping cannot hold out.*X_val"):
+        est.fit(X, y)
