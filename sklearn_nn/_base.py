@@ -287,18 +287,31 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if self.scoring not in (None, "loss"):
             scorer = check_scoring(self, self.scoring)
         random_state = check_random_state(self.random_state)
-        job = self._prepare_job(X, y, Y, first_pass, random_state)
-        self._check_hyperparameters(incremental, job.network)
-        job.data = TrainingData(self._as_network_input(X), Y, sample_weight)
-        job.validation = self._validation_set(X_val, y_val, job.network, X.dtype)
-        job.X, job.scorer, job.tasks = X, scorer, tasks
+        network, params, layer_state = self._starting_model(
+            Y.shape[1], Y.dtype, first_pass, random_state
+        )
+        self._check_hyperparameters(incremental, network)
+        job = FitJob(
+            network,
+            params,
+            layer_state,
+            TrainingData(self._as_network_input(X), Y, sample_weight),
+            self._loss_name(Y.shape[1]),
+            y,
+            random_state,
+            validation=self._validation_set(X_val, y_val, network, X.dtype),
+            tasks=tasks,
+            X=X,
+            scorer=scorer,
+        )
         state = (
             FitState()
             if first_pass
             else FitState.from_estimator(self, keep_optimizer=incremental)
         )
         tasks.begin_fit(X, y, sample_weight)
-        with kernel_threads(job.network) as job.n_threads:
+        with kernel_threads(network) as n_threads:
+            job.n_threads = n_threads
             if self.solver == "lbfgs":
                 fit_lbfgs(self, job, state)
             else:
@@ -333,18 +346,12 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 stacklevel=6,  # the user's fit / partial_fit
             )
 
-    def _prepare_job(self, X, y, Y, first_pass, random_state):
-        """The network and the copies of its buffers that this fit trains."""
+    def _starting_model(self, n_outputs, dtype, first_pass, random_state):
+        """The network and the copies of its parameters and state this fit trains:
+        new ones (drawn, or from ``pretrained``), or the fitted model's."""
         in_shape = self._input_shape(self.n_features_in_)
-        layers = self._build_layers(in_shape, Y.shape[1])
-        if first_pass:
-            network = Network(layers, in_shape)
-            params = self._initial_params(network, random_state, Y.dtype)
-            state = network.init_state(Y.dtype)
-            pretrained = getattr(self, "pretrained", None)
-            if pretrained is not None:
-                pretrained.copy_into(network, params, state)
-        else:
+        layers = self._build_layers(in_shape, n_outputs)
+        if not first_pass:
             fitted = (self._network.layers, self._network.in_shapes[0])
             if (layers, in_shape) != fitted:
                 raise ValueError(
@@ -352,10 +359,14 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     f"fit: got layers {layers} on inputs of shape {in_shape}, "
                     f"fitted {fitted[0]} on {fitted[1]}."
                 )
-            network = self._network
-            params, state = self._params.copy(), self._state.copy()
-        loss = self._loss_name(Y.shape[1])
-        return FitJob(network, params, state, None, loss, y, random_state)
+            return self._network, self._params.copy(), self._state.copy()
+        network = Network(layers, in_shape)
+        params = self._initial_params(network, random_state, dtype)
+        state = network.init_state(dtype)
+        pretrained = getattr(self, "pretrained", None)
+        if pretrained is not None:
+            pretrained.copy_into(network, params, state)
+        return network, params, state
 
     def _param_views(self, network, params):
         """The attributes that are views into ``params``: ``coefs_`` (each layer's

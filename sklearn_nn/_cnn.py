@@ -24,7 +24,7 @@ from ._mixins import NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from ._mlp import _hidden_sizes
 from ._network import layer_shapes
 from ._neuralnet import SampleShapeMixin, check_layer_list, with_output_layer
-from ._validation import Interval, StrOptions
+from ._validation import Interval, StrOptions, positive_ints
 from .layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
 from .layers.conv import ChannelsFirstToLast
 
@@ -33,17 +33,13 @@ __all__ = ["CNNClassifier", "CNNRegressor"]
 
 def _image_shape(value, name):
     """``value`` as (height, width, channels) of positive ints."""
-    shape = tuple(value)
-    if len(shape) == 2:
-        shape += (1,)
-    if len(shape) != 3 or not all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in shape
-    ):
+    shape = positive_ints(value)
+    if shape is None or len(shape) not in (2, 3):
         raise ValueError(
             f"{name} must be (height, width) or (height, width, channels) of "
             f"positive ints, got {value!r}."
         )
-    return tuple(int(v) for v in shape)
+    return shape if len(shape) == 3 else shape + (1,)
 
 
 class _CNNMixin(SampleShapeMixin):

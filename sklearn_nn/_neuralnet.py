@@ -8,7 +8,6 @@ same machinery with their own default stacks.
 """
 
 import math
-from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +17,7 @@ from ._constraints import NETWORK_CONSTRAINTS
 from ._docs import _ATTRIBUTES_DOC, _NETWORK_DOC, _TRAINING_DOC
 from ._mixins import NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from ._network import layer_shapes
-from ._validation import StrOptions
+from ._validation import StrOptions, positive_ints
 from .layers import Dense, Flatten, Layer
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor"]
@@ -102,16 +101,12 @@ class _NeuralNetMixin(SampleShapeMixin):
         stored = getattr(self, "_shape_of_X", None)
         if self.input_shape is None:
             return stored if stored is not None else (n_features,)
-        shape = tuple(self.input_shape)
-        if not shape or not all(
-            isinstance(v, Integral) and not isinstance(v, bool) and v >= 1
-            for v in shape
-        ):
+        shape = positive_ints(self.input_shape)
+        if shape is None:
             raise ValueError(
                 f"input_shape must be a tuple of positive ints, got "
                 f"{self.input_shape!r}."
             )
-        shape = tuple(int(v) for v in shape)
         if stored is not None and stored != shape:
             raise ValueError(
                 f"X has samples of shape {stored} but input_shape={shape}: pass 2-D "

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 
 __all__ = [
     "check_weights",
+    "positive_ints",
     "targets_as",
     "Interval",
     "Options",
@@ -60,3 +61,20 @@ def check_weights(weights, with_class_weight):
             f"{what} is zero for every sample: nothing to learn from. Check "
             "class_weight and sample_weight."
         )
+
+
+def positive_ints(value):
+    """``value`` as a non-empty tuple of positive ints (bools refused), or None if
+    it is not one (callers name what it should have been)."""
+    try:
+        values = tuple(value)
+    except TypeError:
+        return None
+    if not values or not all(
+        isinstance(v, (int, np.integer))
+        and not isinstance(v, (bool, np.bool_))
+        and v >= 1
+        for v in values
+    ):
+        return None
+    return tuple(int(v) for v in values)

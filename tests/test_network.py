@@ -155,7 +155,7 @@ def test_cnn_gradient_matches_finite_differences(name):
     _check_gradient(objective_trainer(layers, in_shape, X, Y, alpha=0.1))
 
 
-def _training_mode_gradient_check(layers, in_shape, X, Y, rng):
+def _training_mode_gradient_check(layers, in_shape, X, Y):
     """Training-mode (batch statistics) loss and gradient vs finite differences."""
     trainer = objective_trainer(layers, in_shape, X, Y)
     bound, n = trainer.bound, X.shape[0]
@@ -197,7 +197,7 @@ def test_batch_norm_network_gradient_in_training_mode(layers, in_shape):
     n = 6
     X = rng.standard_normal((n, int(np.prod(in_shape))))
     Y = np.eye(3)[rng.integers(0, 3, n)]
-    _training_mode_gradient_check(layers + [Dense(3, "identity")], in_shape, X, Y, rng)
+    _training_mode_gradient_check(layers + [Dense(3, "identity")], in_shape, X, Y)
 
 
 def test_frozen_layers_get_no_update_and_skip_backward():

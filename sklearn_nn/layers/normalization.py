@@ -124,6 +124,8 @@ class BatchNormalization(Layer):
         """Outputs, normalised inputs, batch statistics, gradients."""
         buffers = _buffers(in_shape, n_rows, dtype, in_shape[-1])
         buffers["mean"] = np.empty(in_shape[-1], dtype=dtype)
+        # per-feature scratch: the running update allocates nothing per step
+        buffers["scratch"] = np.empty(in_shape[-1], dtype=dtype)
         return buffers
 
     def forward(self, x, arrays, batch):
@@ -149,12 +151,18 @@ class BatchNormalization(Layer):
             out,
         )
         # running averages of the batch statistics (biased variance, as Keras)
-        momentum = self.momentum
+        momentum, scratch = self.momentum, buffers["scratch"]
+        np.multiply(buffers["mean"], 1 - momentum, out=scratch)
         mean *= momentum
-        mean += (1 - momentum) * buffers["mean"]
-        var *= momentum
+        mean += scratch
         # var from inv_std; clipped at 0, as float32 rounding can undershoot eps
-        var += (1 - momentum) * np.maximum(1.0 / buffers["inv_std"] ** 2 - eps, 0)
+        np.square(buffers["inv_std"], out=scratch)
+        np.divide(1.0, scratch, out=scratch)
+        scratch -= eps
+        np.maximum(scratch, 0, out=scratch)
+        scratch *= 1 - momentum
+        var *= momentum
+        var += scratch
         return buffers["a"][:n]
 
     def backward(self, x, arrays, batch, d_x):
@@ -163,8 +171,14 @@ class BatchNormalization(Layer):
         gamma, d_out = arrays.params["gamma"], _rows(buffers["d"][:n], shape)
         if not self.trainable:  # inference mode: an affine map per feature
             if d_x is not None:
-                var = arrays.state["moving_variance"]
-                scale = gamma / np.sqrt(var + var.dtype.type(self.epsilon))
+                scale = buffers["scratch"]  # gamma / sqrt(running var + eps)
+                np.add(
+                    arrays.state["moving_variance"],
+                    scale.dtype.type(self.epsilon),
+                    out=scale,
+                )
+                np.sqrt(scale, out=scale)
+                np.divide(gamma, scale, out=scale)
                 np.multiply(d_out, scale, out=_rows(d_x, shape))
             return
         batch_norm_backward(
