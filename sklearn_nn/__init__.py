@@ -6,6 +6,7 @@ from ._mlp import MLPClassifier, MLPRegressor
 from ._neuralnet import NeuralNetClassifier, NeuralNetRegressor
 from ._plotting import LossCurveDisplay
 from ._pretrained import Pretrained
+from ._rnn import RNNClassifier, RNNRegressor
 
 __all__ = [
     "CNNClassifier",
@@ -17,5 +18,7 @@ __all__ = [
     "NeuralNetClassifier",
     "NeuralNetRegressor",
     "Pretrained",
+    "RNNClassifier",
+    "RNNRegressor",
 ]
 __version__ = "0.1.0"

@@ -177,6 +177,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             y_numeric=False,
             reset=False,
         )
+        network.layers[0].check_input(X_val)
         Y_val = self._encode_validation_targets(y_val, math.prod(network.out_shape))
         Y_val = np.ascontiguousarray(Y_val, dtype=X_val.dtype)
         data = TrainingData(self._as_network_input(X_val), Y_val)
@@ -291,6 +292,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             Y.shape[1], Y.dtype, first_pass, random_state
         )
         self._check_hyperparameters(incremental, network)
+        network.layers[0].check_input(X)
         job = FitJob(
             network,
             params,
@@ -428,6 +430,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Raw network outputs for X, after validation: shape (n_samples, n_outputs)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, dtype=self._params.dtype)
+        self._network.layers[0].check_input(X)
         return predict_outputs(self._network, self._params, self._state, X)
 
     def __sklearn_tags__(self):

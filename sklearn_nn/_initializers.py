@@ -55,7 +55,9 @@ def draw(init, shape, fans, random_state, glorot_factor=6.0):
     Parameters
     ----------
     init : str
-        A name of ``INITIALIZERS``, "zeros", "ones", or "bias" (drawn as
+        A name of ``INITIALIZERS``, "zeros", "ones", "uniform" (U(-0.05, 0.05),
+        an Embedding's default), "unit_forget_bias" (an
+        LSTM's bias: zeros, the forget gate's quarter ones), or "bias" (drawn as
         ``glorot_uniform`` with the kernel's fans; see the module docstring: the
         caller passes "zeros" for the biases of other initialisers).
     shape : tuple of int
@@ -74,6 +76,13 @@ def draw(init, shape, fans, random_state, glorot_factor=6.0):
         return np.zeros(shape)
     if init == "ones":
         return np.ones(shape)
+    if init == "uniform":  # Keras's Embedding default
+        return random_state.uniform(-0.05, 0.05, shape)
+    if init == "unit_forget_bias":  # an LSTM's bias: gates i, f, c, o; f at 1
+        bias = np.zeros(shape)
+        units = shape[0] // 4
+        bias[units : 2 * units] = 1.0
+        return bias
     if init in ("glorot_uniform", "bias"):
         bound = np.sqrt(glorot_factor / (fan_in + fan_out))
         return random_state.uniform(-bound, bound, shape)

@@ -13,6 +13,7 @@ scikit-learn orders ``coefs_`` and ``intercepts_``.)
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -90,6 +91,7 @@ class Network:
             self.layers, self._state_specs, groups=[lambda layer, spec: True]
         )
         self._runs = self._segments()
+        self._mask_source = _mask_sources(self.layers)
         trained = [
             bool(s) and layer.trainable
             for layer, s in zip(self.layers, self._param_specs, strict=True)
@@ -192,6 +194,28 @@ class Network:
         return segments
 
 
+def _mask_sources(layers):
+    """Per layer, the index of the layer whose padding mask it gets, or None: the
+    nearest layer below that makes one, if every layer between passes it on."""
+    sources, source = [], None
+    for layer in layers:
+        sources.append(source)
+        if source is not None and not (layer.uses_mask or layer.passes_mask):
+            warnings.warn(
+                f"{layer!r} does not support the padding mask of "
+                f"{layers[source]!r}: padded timesteps take part in its output, and "
+                "the layers above see no mask. Put a layer that uses masks (a "
+                "recurrent layer, GlobalAveragePooling1D, attention) first.",
+                UserWarning,
+                stacklevel=2,
+            )
+        if layer.makes_mask:
+            source = len(sources) - 1
+        elif not layer.passes_mask:
+            source = None
+    return sources
+
+
 def _checked_specs(layer, specs, method):
     """A layer's declarations, refused if names repeat or a shape is not positive."""
     names = [spec.name for spec in specs]
@@ -257,6 +281,7 @@ class BoundNetwork:
         self.network = network
         self.n_threads = n_threads
         self._training = False
+        self._rng = None
         grad_views = (
             network.views(grads) if grads is not None else [{}] * len(network.layers)
         )
@@ -284,22 +309,29 @@ class BoundNetwork:
         """
         layers, arrays = self.network.layers, self.arrays
         self._training = training  # backward runs in the mode of the last forward
-        whole = Batch(n, 0, n, 0, training, rng)
+        self._rng = rng
         for split, run in self.network._runs:
             if not split:
                 i = run[0]
-                x = arrays[i].out = layers[i].forward(x, arrays[i], whole)
+                batch = self._batch(i, n, 0, n, 0)
+                x = arrays[i].out = layers[i].forward(x, arrays[i], batch)
                 continue
 
             def forward_part(k, lo, hi, run=run, x_run=x):
-                batch = Batch(n, lo, hi, k, training, rng)
                 x_part = x_run
                 for i in run:
+                    batch = self._batch(i, n, lo, hi, k)
                     x_part = arrays[i].out = layers[i].forward(x_part, arrays[i], batch)
 
             run_parts(n, self.n_threads, forward_part)
             x = arrays[run[-1]].out
         return x
+
+    def _batch(self, i, n, lo, hi, part):
+        """Layer ``i``'s ``Batch``: rows, mode, random numbers and padding mask."""
+        source = self.network._mask_source[i]
+        mask = None if source is None else self.arrays[source].buffers["mask"][:n]
+        return Batch(n, lo, hi, part, self._training, self._rng, mask)
 
     def backward(self, x, n):
         """Fill the gradient buffer from ``output_gradient(n)``.
@@ -316,19 +348,19 @@ class BoundNetwork:
         def input_gradient(i):
             return arrays[i - 1].buffers["d"][:n] if network._wants_d_x[i] else None
 
-        training = self._training
-        whole = Batch(n, 0, n, 0, training, None)
+        self._rng = None
         for split, run in reversed(network._runs):
             if not split:
                 i = run[0]
                 if needed[i]:
-                    layers[i].backward(inputs[i], arrays[i], whole, input_gradient(i))
+                    batch = self._batch(i, n, 0, n, 0)
+                    layers[i].backward(inputs[i], arrays[i], batch, input_gradient(i))
                 continue
 
             def backward_part(k, lo, hi, run=run):
-                batch = Batch(n, lo, hi, k, training, None)
                 for i in reversed(run):
                     if needed[i]:
+                        batch = self._batch(i, n, lo, hi, k)
                         layers[i].backward(
                             inputs[i], arrays[i], batch, input_gradient(i)
                         )

@@ -120,7 +120,20 @@ class _NeuralNetMixin(SampleShapeMixin):
         return shape
 
     def _build_layers(self, in_shape, n_outputs):
-        return with_output_layer(self._hidden_layers(), in_shape, n_outputs)
+        layers = self._hidden_layers()
+        try:  # say where the sample shape came from
+            layer_shapes(layers, in_shape)
+        except ValueError as exc:
+            source = (
+                f"input_shape={tuple(self.input_shape)!r}"
+                if self.input_shape is not None
+                else f"X, n_features={math.prod(in_shape)}"
+            )
+            raise ValueError(
+                f"The layers do not fit samples of shape {tuple(in_shape)} (from "
+                f"{source}): {exc}"
+            ) from None
+        return with_output_layer(layers, in_shape, n_outputs)
 
 
 _LAYERS_DOC = """\

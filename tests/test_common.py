@@ -10,15 +10,20 @@ from sklearn_nn import (
     MLPRegressor,
     NeuralNetClassifier,
     NeuralNetRegressor,
+    RNNClassifier,
+    RNNRegressor,
 )
 from sklearn_nn.layers import (
     Activation,
     AvgPool2D,
     BatchNormalization,
+    Conv1D,
     Conv2D,
     Dense,
     Flatten,
+    GlobalAveragePooling1D,
     LayerNormalization,
+    MaxPool1D,
     Reshape,
 )
 
@@ -70,6 +75,23 @@ ESTIMATORS = [
     ),
     *_neural_net_configs(NeuralNetClassifier),
     *_neural_net_configs(NeuralNetRegressor),
+    RNNClassifier(),
+    RNNRegressor(),
+    RNNClassifier(cell="gru", bidirectional=True, units=(8, 8), dropout=0.1),
+    RNNRegressor(cell="rnn", solver="lbfgs", max_iter=100),
+    NeuralNetClassifier(
+        [
+            Reshape((-1, 1)),  # any n_features as a sequence of one feature
+            Conv1D(4, 2, padding="same"),
+            MaxPool1D(padding="same"),
+            GlobalAveragePooling1D(),
+        ],
+        learning_rate_init=0.01,
+    ),
+    NeuralNetRegressor(
+        [Reshape((-1, 1)), Conv1D(4, 2, padding="same"), Flatten()],
+        learning_rate_init=0.01,
+    ),
 ]
 
 # Batch statistics are unweighted means over a batch's rows (as in Keras and

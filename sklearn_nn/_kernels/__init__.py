@@ -11,6 +11,15 @@ dense layer         dense.py           dense_forward, dense_backward,
                                        conv2d_backward
 2-D pooling         pooling.py         max_pool2d_forward, max_pool2d_backward,
                                        avg_pool2d_forward, avg_pool2d_backward
+1-D global pooling  pooling1d.py       global_avg_pool1d_forward,
+                                       global_avg_pool1d_backward,
+                                       global_max_pool1d_forward,
+                                       global_max_pool1d_backward
+recurrent           recurrent.py       simple_rnn_forward, simple_rnn_backward,
+                                       gru_forward, gru_backward, lstm_forward,
+                                       lstm_backward
+embedding           embedding.py       embedding_forward, embedding_backward,
+                                       embedding_mask, count_bad_ids
 normalization       normalization.py   batch_norm_forward_train,
                                        batch_norm_forward_infer,
                                        batch_norm_backward, layer_norm_forward,
@@ -23,6 +32,7 @@ optimizer updates   optim.py           sgd_update, adam_update, penalty_value,
 =================== ================== ============================================
 
 Conventions: inputs first, outputs last; gradients are named ``d_<name>``; data is
-(n_samples, n_features), images (n_samples, height, width, channels); every kernel
+(n_samples, n_features), sequences (n_samples, timesteps, features), images
+(n_samples, height, width, channels); every kernel
 compiles for float32 and float64. The decorator policy is in ``_jit.py``.
 """

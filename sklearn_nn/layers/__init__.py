@@ -15,28 +15,53 @@ module              layers                         kernels
 ``conv.py``         Conv2D, MaxPool2D, AvgPool2D   conv2d, pooling
 ``normalization``   BatchNormalization,            normalization
                     LayerNormalization
+``recurrent.py``    SimpleRNN, GRU, LSTM           recurrent
+``bidirectional``   Bidirectional                  recurrent
+``sequence_conv``   Conv1D, MaxPool1D,             conv2d, pooling (as 1 x timesteps
+                    GlobalAveragePooling1D,        images), pooling1d
+                    GlobalMaxPooling1D
+``embedding.py``    Embedding, PositionalEncoding  embedding
 =================== ============================== =================================
 """
 
 from .base import Batch, Layer, LayerArrays, ParamSpec, StateSpec
+from .bidirectional import Bidirectional
 from .conv import AvgPool2D, Conv2D, MaxPool2D
 from .core import Activation, Dense, Dropout, Flatten, Reshape
+from .embedding import Embedding, PositionalEncoding
 from .normalization import BatchNormalization, LayerNormalization
+from .recurrent import GRU, LSTM, SimpleRNN
+from .sequence_conv import (
+    Conv1D,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPool1D,
+)
 
 __all__ = [
     "Activation",
     "AvgPool2D",
     "Batch",
     "BatchNormalization",
+    "Bidirectional",
+    "Conv1D",
     "Conv2D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GRU",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "LSTM",
     "Layer",
     "LayerArrays",
     "LayerNormalization",
+    "MaxPool1D",
     "MaxPool2D",
     "ParamSpec",
+    "PositionalEncoding",
     "Reshape",
+    "SimpleRNN",
     "StateSpec",
 ]

@@ -90,6 +90,11 @@ class Batch(NamedTuple):
         ``rng.uniform(out)`` fills ``out`` (n, m) with draws on [0, 1) keyed by
         each sample's content, the seed and the epoch (see
         ``sklearn_nn._training.RowRandom``); call it once per forward.
+    mask : ndarray of shape (n, timesteps) or None
+        Which timesteps of each sequence are real (1.0) and which are padding
+        (0.0), when a layer below makes a mask (``Embedding(mask_zero=True)``)
+        and every layer between passes it on (``passes_mask``); else None.
+        Layers that pool or attend over time leave padding out.
     """
 
     n: int
@@ -98,6 +103,7 @@ class Batch(NamedTuple):
     part: int = 0
     training: bool = False
     rng: object = None
+    mask: object = None
 
 
 class LayerArrays:
@@ -201,6 +207,15 @@ class Layer:
     splits_batch = False
     #: takes a sparse CSR input (``CSRRows``) as the network's first layer
     accepts_sparse = False
+    #: writes a padding mask ``buffers["mask"][:n]`` (n, timesteps) in forward
+    #: (1.0 real, 0.0 padding), handed to the layers above as ``batch.mask``
+    makes_mask = False
+    #: keeps the time axis position by position, so a mask of its input is also
+    #: one of its output; the first layer that does not ends the mask
+    passes_mask = False
+    #: reads ``batch.mask`` and leaves padding out (pooling, attention, recurrence);
+    #: a mask reaching a layer that neither uses nor passes it draws a warning
+    uses_mask = False
 
     def __post_init__(self):
         check_bool(self, "trainable")
@@ -218,6 +233,11 @@ class Layer:
         """The non-trainable state arrays, a list of ``StateSpec`` (none by
         default)."""
         return []
+
+    def check_input(self, X):
+        """A ValueError if the network's input ``X`` (all rows, as 2-D or of the
+        samples' shape) is not valid for this layer as the first layer (e.g.
+        token ids out of range); run on the whole X before any kernel."""
 
     def min_training_rows(self, in_shape):
         """Fewest samples a training batch may have (2 for batch statistics over

@@ -1,0 +1,376 @@
+"""Recurrent layers (SimpleRNN, GRU, LSTM): forward and backpropagation through time.
+
+Shapes: ``x`` (n, T, F) batch-major as the layer receives it; inside, everything is
+time-major (step s of the buffers is a contiguous (n, .) block, which the per-step
+GEMM ``h @ U`` needs). Step s reads timestep ``t = s``, or ``T - 1 - s`` when
+``reverse`` (the backward half of a Bidirectional layer). Weights: ``w`` (F, G u) and
+``u`` (units, G u) with the G gates side by side in Keras's order (GRU: z, r, h;
+LSTM: i, f, c, o); ``b`` (G u).
+
+The input projection of every timestep is one GEMM before the time loop, and the
+weight gradients are one GEMM each after it; only ``h @ U`` (forward) and
+``d_gates @ U.T`` (backward) run per step.
+
+Outputs ``out`` and their gradients ``d_out`` are (n, T, units) with
+``return_sequences``, else (n, 1, units) (the last state).
+
+Masks (``mask`` (n, T), 1.0 real, 0.0 padding; read only when ``masked``): at a padded
+step the state is carried over unchanged, as Keras does.
+"""
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+from .activations import activation_backward, activation_forward, logistic
+
+
+@jit
+def _step_of(s, n_steps, reverse):
+    return n_steps - 1 - s if reverse else s
+
+
+@jit
+def _to_time_major(x, reverse, xt):
+    """xt[s] = x[:, t(s)]; xt (T, n, F)."""
+    n, n_steps, n_features = x.shape
+    for s in range(n_steps):
+        t = _step_of(s, n_steps, reverse)
+        for i in range(n):
+            for k in range(n_features):
+                xt[s, i, k] = x[i, t, k]
+
+
+@jit
+def _project_inputs(xt, w, b, g):
+    """g[s] = xt[s] @ w + b for every step, as one GEMM."""
+    n_steps, n, n_features = xt.shape
+    width = w.shape[1]
+    g2 = g.reshape(n_steps * n, width)
+    np.dot(xt.reshape(n_steps * n, n_features), w, g2)
+    for r in range(n_steps * n):
+        for j in range(width):
+            g2[r, j] += b[j]
+
+
+@jit
+def _write_outputs(hs, reverse, return_sequences, out):
+    """out (n, 1, u) = the last state, or out (n, T, u)[:, t(s)] = hs[s + 1]."""
+    n_steps = hs.shape[0] - 1
+    if not return_sequences:
+        out[:, 0, :] = hs[n_steps]
+        return
+    n, units = hs.shape[1], hs.shape[2]
+    for s in range(n_steps):
+        t = _step_of(s, n_steps, reverse)
+        for i in range(n):
+            for j in range(units):
+                out[i, t, j] = hs[s + 1, i, j]
+
+
+@jit
+def _add_output_gradient(d_out, s, n_steps, reverse, return_sequences, dh):
+    """dh += the gradient of the layer's output w.r.t. state s + 1."""
+    if return_sequences:
+        t = _step_of(s, n_steps, reverse)
+        n, units = dh.shape
+        for i in range(n):
+            for j in range(units):
+                dh[i, j] += d_out[i, t, j]
+    elif s == n_steps - 1:
+        dh += d_out[:, 0, :]
+
+
+@jit
+def _masked_step(mask, masked, s, n_steps, reverse, i):
+    if not masked:
+        return 1.0
+    return mask[i, _step_of(s, n_steps, reverse)]
+
+
+@jit
+def _finish_backward(xt, hs, w, dg, dgr, reverse, d_w, d_u, d_b, d_rb, d_xt, d_x):
+    """Weight gradients as one GEMM each over all steps, and the input gradient.
+
+    ``dg`` holds the gradients of the input-side pre-activations, ``dgr`` those of
+    the recurrent side (the same array except for the GRU). ``d_rb`` (the GRU's
+    recurrent bias) is skipped when empty; ``d_x`` when ``d_xt`` is empty.
+    """
+    n_steps, n, n_features = xt.shape
+    units, width = hs.shape[2], w.shape[1]
+    dg2 = dg.reshape(n_steps * n, width)
+    dgr2 = dgr.reshape(n_steps * n, width)
+    np.dot(xt.reshape(n_steps * n, n_features).T, dg2, d_w)
+    np.dot(hs[:n_steps].reshape(n_steps * n, units).T, dgr2, d_u)
+    d_b[:] = 0
+    for r in range(n_steps * n):
+        for j in range(width):
+            d_b[j] += dg2[r, j]
+    if d_rb.size:
+        d_rb[:] = 0
+        for r in range(n_steps * n):
+            for j in range(width):
+                d_rb[j] += dgr2[r, j]
+    if d_xt.size == 0:
+        return
+    np.dot(dg2, w.T, d_xt.reshape(n_steps * n, n_features))
+    for s in range(n_steps):
+        t = _step_of(s, n_steps, reverse)
+        for i in range(n):
+            for k in range(n_features):
+                d_x[i, t, k] = d_xt[s, i, k]
+
+
+# ------------------------------------------------------------------ SimpleRNN
+@jit
+def simple_rnn_forward(
+    x, w, u, b, code, reverse, return_sequences, mask, masked, xt, z, a, hs, rec, out
+):
+    """h_t = f(x_t @ w + h_{t-1} @ u + b).
+
+    Buffers (time-major): xt (T, n, F), z and a (T, n, units) pre-activations and
+    f(z), hs (T + 1, n, units) states (hs[0] = 0), rec (n, units); out (n, units) or
+    (n, T, units).
+    """
+    n_steps, n = xt.shape[0], xt.shape[1]
+    _to_time_major(x, reverse, xt)
+    _project_inputs(xt, w, b, z)
+    hs[0] = 0
+    for s in range(n_steps):
+        np.dot(hs[s], u, rec)
+        z[s] += rec
+        activation_forward(z[s], code, a[s])
+        for i in range(n):
+            m = _masked_step(mask, masked, s, n_steps, reverse, i)
+            for j in range(rec.shape[1]):
+                hs[s + 1, i, j] = m * a[s, i, j] + (1.0 - m) * hs[s, i, j]
+    _write_outputs(hs, reverse, return_sequences, out)
+
+
+@jit
+def simple_rnn_backward(
+    w,
+    u,
+    code,
+    reverse,
+    return_sequences,
+    mask,
+    masked,
+    xt,
+    z,
+    a,
+    hs,
+    d_out,
+    dh,
+    dh_rec,
+    dz,
+    d_w,
+    d_u,
+    d_b,
+    d_xt,
+    d_x,
+):
+    """Backpropagation through time of ``simple_rnn_forward``.
+
+    d_out as out; dh and dh_rec (n, units) and dz (T, n, units) scratch; writes
+    d_w, d_u, d_b and, unless d_xt is empty, d_x (n, T, F).
+    """
+    n_steps, n, units = z.shape
+    dh[...] = 0
+    for s in range(n_steps - 1, -1, -1):
+        _add_output_gradient(d_out, s, n_steps, reverse, return_sequences, dh)
+        for i in range(n):
+            m = _masked_step(mask, masked, s, n_steps, reverse, i)
+            for j in range(units):
+                dz[s, i, j] = m * dh[i, j]
+                dh[i, j] *= 1.0 - m
+        activation_backward(z[s], a[s], code, dz[s])
+        np.dot(dz[s], u.T, dh_rec)
+        dh += dh_rec
+    _finish_backward(xt, hs, w, dz, dz, reverse, d_w, d_u, d_b, d_b[:0], d_xt, d_x)
+
+
+# ------------------------------------------------------------------------ GRU
+@jit
+def gru_forward(
+    x, w, u, b, rb, reverse, return_sequences, mask, masked, xt, g, rech, hs, rec, out
+):
+    """GRU, reset gate after the recurrent product (Keras ``reset_after``, PyTorch):
+
+    z = sig(x wz + h uz + bz + rbz), r = sig(x wr + h ur + br + rbr),
+    hh = tanh(x wh + bh + r (h uh + rbh)), h' = z h + (1 - z) hh.
+
+    Buffers: xt (T, n, F); g (T, n, 3 units) input projections, overwritten with the
+    gates z, r, hh; rech (T, n, units) the candidate's recurrent term; hs (T + 1, n,
+    units); rec (n, 3 units).
+    """
+    n_steps, n = xt.shape[0], xt.shape[1]
+    units = hs.shape[2]
+    _to_time_major(x, reverse, xt)
+    _project_inputs(xt, w, b, g)
+    hs[0] = 0
+    for s in range(n_steps):
+        np.dot(hs[s], u, rec)
+        for i in range(n):
+            m = _masked_step(mask, masked, s, n_steps, reverse, i)
+            for j in range(units):
+                zg = logistic(g[s, i, j] + rec[i, j] + rb[j])
+                rg = logistic(g[s, i, units + j] + rec[i, units + j] + rb[units + j])
+                rh = rec[i, 2 * units + j] + rb[2 * units + j]
+                hh = math.tanh(g[s, i, 2 * units + j] + rg * rh)
+                g[s, i, j] = zg
+                g[s, i, units + j] = rg
+                g[s, i, 2 * units + j] = hh
+                rech[s, i, j] = rh
+                h_prev = hs[s, i, j]
+                h_new = zg * h_prev + (1.0 - zg) * hh
+                hs[s + 1, i, j] = m * h_new + (1.0 - m) * h_prev
+    _write_outputs(hs, reverse, return_sequences, out)
+
+
+@jit
+def gru_backward(
+    w,
+    u,
+    reverse,
+    return_sequences,
+    mask,
+    masked,
+    xt,
+    g,
+    rech,
+    hs,
+    d_out,
+    dh,
+    dh_rec,
+    dg,
+    dgr,
+    d_w,
+    d_u,
+    d_b,
+    d_rb,
+    d_xt,
+    d_x,
+):
+    """Backpropagation through time of ``gru_forward``.
+
+    dh and dh_rec (n, units), dg and dgr (T, n, 3 units) scratch: the gradients of
+    the input- and recurrent-side pre-activations (they differ in the candidate's,
+    by r).
+    """
+    n_steps, n, units = rech.shape
+    dh[...] = 0
+    for s in range(n_steps - 1, -1, -1):
+        _add_output_gradient(d_out, s, n_steps, reverse, return_sequences, dh)
+        for i in range(n):
+            m = _masked_step(mask, masked, s, n_steps, reverse, i)
+            for j in range(units):
+                zg, rg = g[s, i, j], g[s, i, units + j]
+                hh = g[s, i, 2 * units + j]
+                d_new = m * dh[i, j]
+                d_z = d_new * (hs[s, i, j] - hh) * zg * (1.0 - zg)
+                d_hh = d_new * (1.0 - zg) * (1.0 - hh * hh)
+                d_r = d_hh * rech[s, i, j] * rg * (1.0 - rg)
+                dg[s, i, j] = d_z
+                dg[s, i, units + j] = d_r
+                dg[s, i, 2 * units + j] = d_hh
+                dgr[s, i, j] = d_z
+                dgr[s, i, units + j] = d_r
+                dgr[s, i, 2 * units + j] = d_hh * rg
+                dh[i, j] = (1.0 - m) * dh[i, j] + d_new * zg
+        np.dot(dgr[s], u.T, dh_rec)
+        dh += dh_rec
+    _finish_backward(xt, hs, w, dg, dgr, reverse, d_w, d_u, d_b, d_rb, d_xt, d_x)
+
+
+# ----------------------------------------------------------------------- LSTM
+@jit
+def lstm_forward(
+    x, w, u, b, reverse, return_sequences, mask, masked, xt, g, cs, tc, hs, rec, out
+):
+    """LSTM: i, f, o = sig(.), cc = tanh(.) of x w + h u + b;
+    c' = f c + i cc, h' = o tanh(c').
+
+    Buffers: xt (T, n, F); g (T, n, 4 units) projections, overwritten with the gates
+    i, f, cc, o; cs (T + 1, n, units) cell states; tc (T, n, units) tanh of the new
+    cell; hs (T + 1, n, units); rec (n, 4 units).
+    """
+    n_steps, n = xt.shape[0], xt.shape[1]
+    units = hs.shape[2]
+    _to_time_major(x, reverse, xt)
+    _project_inputs(xt, w, b, g)
+    hs[0] = 0
+    cs[0] = 0
+    for s in range(n_steps):
+        np.dot(hs[s], u, rec)
+        for i in range(n):
+            m = _masked_step(mask, masked, s, n_steps, reverse, i)
+            for j in range(units):
+                ig = logistic(g[s, i, j] + rec[i, j])
+                fg = logistic(g[s, i, units + j] + rec[i, units + j])
+                cc = math.tanh(g[s, i, 2 * units + j] + rec[i, 2 * units + j])
+                og = logistic(g[s, i, 3 * units + j] + rec[i, 3 * units + j])
+                g[s, i, j] = ig
+                g[s, i, units + j] = fg
+                g[s, i, 2 * units + j] = cc
+                g[s, i, 3 * units + j] = og
+                c_prev = cs[s, i, j]
+                c_new = fg * c_prev + ig * cc
+                t_new = math.tanh(c_new)
+                tc[s, i, j] = t_new
+                cs[s + 1, i, j] = m * c_new + (1.0 - m) * c_prev
+                hs[s + 1, i, j] = m * og * t_new + (1.0 - m) * hs[s, i, j]
+    _write_outputs(hs, reverse, return_sequences, out)
+
+
+@jit
+def lstm_backward(
+    w,
+    u,
+    reverse,
+    return_sequences,
+    mask,
+    masked,
+    xt,
+    g,
+    cs,
+    tc,
+    hs,
+    d_out,
+    dh,
+    dh_rec,
+    dc,
+    dg,
+    d_w,
+    d_u,
+    d_b,
+    d_xt,
+    d_x,
+):
+    """Backpropagation through time of ``lstm_forward``.
+
+    dh, dh_rec, dc (n, units) and dg (T, n, 4 units) scratch.
+    """
+    n_steps, n, units = tc.shape
+    dh[...] = 0
+    dc[...] = 0
+    for s in range(n_steps - 1, -1, -1):
+        _add_output_gradient(d_out, s, n_steps, reverse, return_sequences, dh)
+        for i in range(n):
+            m = _masked_step(mask, masked, s, n_steps, reverse, i)
+            for j in range(units):
+                ig, fg = g[s, i, j], g[s, i, units + j]
+                cc, og = g[s, i, 2 * units + j], g[s, i, 3 * units + j]
+                t_new = tc[s, i, j]
+                d_h_new = m * dh[i, j]
+                d_c_new = m * dc[i, j] + d_h_new * og * (1.0 - t_new * t_new)
+                dg[s, i, j] = d_c_new * cc * ig * (1.0 - ig)
+                dg[s, i, units + j] = d_c_new * cs[s, i, j] * fg * (1.0 - fg)
+                dg[s, i, 2 * units + j] = d_c_new * ig * (1.0 - cc * cc)
+                dg[s, i, 3 * units + j] = d_h_new * t_new * og * (1.0 - og)
+                dc[i, j] = (1.0 - m) * dc[i, j] + d_c_new * fg
+                dh[i, j] *= 1.0 - m
+        np.dot(dg[s], u.T, dh_rec)
+        dh += dh_rec
+    _finish_backward(xt, hs, w, dg, dg, reverse, d_w, d_u, d_b, d_b[:0], d_xt, d_x)

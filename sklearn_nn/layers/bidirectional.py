@@ -1,0 +1,121 @@
+"""Bidirectional: a recurrent layer run forward and backward in time."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import Layer
+from .recurrent import _Recurrent
+
+__all__ = ["Bidirectional"]
+
+
+@dataclass(frozen=True)
+class Bidirectional(Layer):
+    """A recurrent layer run forward and backward in time, outputs concatenated.
+
+    Parameters
+    ----------
+    layer : SimpleRNN, GRU or LSTM
+        The cell; a copy runs on the reversed sequence (its ``trainable`` is this
+        wrapper's). The output has ``2 * layer.units`` features: the forward
+        direction's first, then the backward one's (at each timestep with
+        ``return_sequences``, aligned in time as Keras aligns them).
+    trainable : bool, default=True
+        False freezes both directions (see ``Layer``).
+
+    Notes
+    -----
+    The parameters are the cell's, prefixed ``forward_`` and ``backward_``.
+    """
+
+    layer: _Recurrent
+
+    uses_mask = True
+
+    _directions = (("forward_", False), ("backward_", True))
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not isinstance(self.layer, _Recurrent):
+            raise TypeError(
+                "Bidirectional wraps a SimpleRNN, GRU or LSTM layer, got "
+                f"{self.layer!r}."
+            )
+
+    @property
+    def passes_mask(self):
+        """With ``return_sequences`` the output keeps the input's timesteps."""
+        return self.layer.return_sequences
+
+    def output_shape(self, in_shape):
+        """The cell's output shape with twice its units."""
+        shape = self.layer.output_shape(in_shape)
+        return shape[:-1] + (2 * shape[-1],)
+
+    def param_specs(self, in_shape):
+        """The cell's parameters, once per direction, prefixed by it."""
+        return [
+            spec._replace(name=prefix + spec.name)
+            for prefix, _ in self._directions
+            for spec in self.layer.param_specs(in_shape)
+        ]
+
+    def allocate(self, in_shape, n_rows, dtype):
+        """The cell's buffers per direction, the concatenated output, its gradient,
+        and the second direction's input gradient."""
+        buffers = {
+            prefix: self.layer.allocate(in_shape, n_rows, dtype)
+            for prefix, _ in self._directions
+        }
+        out_shape = (n_rows,) + self.output_shape(in_shape)
+        buffers["out"] = np.empty(out_shape, dtype=dtype)
+        buffers["d"] = np.empty(out_shape, dtype=dtype)
+        buffers["d_x2"] = np.empty((n_rows,) + tuple(in_shape), dtype=dtype)
+        return buffers
+
+    def _split(self, named, prefix):
+        return {k[len(prefix) :]: v for k, v in named.items() if k.startswith(prefix)}
+
+    def forward(self, x, arrays, batch):
+        """Both directions, concatenated on the last axis."""
+        n, units = batch.n, self.layer.units
+        out = arrays.buffers["out"][:n]
+        for k, (prefix, reverse) in enumerate(self._directions):
+            sub = arrays.buffers[prefix]
+            half = sub["out"][:n]
+            self.layer.run_forward(
+                x,
+                self._split(arrays.params, prefix),
+                sub,
+                batch,
+                arrays.in_shape,
+                reverse,
+                half,
+            )
+            out[..., k * units : (k + 1) * units] = half
+        return out
+
+    def backward(self, x, arrays, batch, d_x):
+        """Each direction's gradients; their input gradients summed."""
+        n, units = batch.n, self.layer.units
+        d = arrays.buffers["d"][:n]
+        for k, (prefix, reverse) in enumerate(self._directions):
+            sub = arrays.buffers[prefix]
+            half = sub["d"][:n]
+            half[...] = d[..., k * units : (k + 1) * units]
+            target = d_x if k == 0 or d_x is None else arrays.buffers["d_x2"][:n]
+            self.layer.run_backward(
+                self._split(arrays.params, prefix),
+                self._split(arrays.grads, prefix),
+                sub,
+                batch,
+                arrays.in_shape,
+                reverse,
+                half,
+                target,
+            )
+        if d_x is not None:
+            d_x.reshape(d.shape[:1] + tuple(arrays.in_shape))[...] += arrays.buffers[
+                "d_x2"
+            ][:n]
