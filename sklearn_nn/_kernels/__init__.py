@@ -18,6 +18,7 @@ dense layer         dense.py           dense_forward, dense_backward,
 recurrent           recurrent.py       simple_rnn_forward, simple_rnn_backward,
                                        gru_forward, gru_backward, lstm_forward,
                                        lstm_backward
+self-attention      attention.py       attention_forward, attention_backward
 embedding           embedding.py       embedding_forward, embedding_backward,
                                        embedding_mask, count_bad_ids
 normalization       normalization.py   batch_norm_forward_train,

@@ -21,9 +21,13 @@ module              layers                         kernels
                     GlobalAveragePooling1D,        images), pooling1d
                     GlobalMaxPooling1D
 ``embedding.py``    Embedding, PositionalEncoding  embedding
+``attention.py``    MultiHeadSelfAttention         attention, dense
+``transformer.py``  TransformerEncoder             attention, dense, normalization,
+                                                   dropout (through its parts)
 =================== ============================== =================================
 """
 
+from .attention import MultiHeadSelfAttention
 from .base import Batch, Layer, LayerArrays, ParamSpec, StateSpec
 from .bidirectional import Bidirectional
 from .conv import AvgPool2D, Conv2D, MaxPool2D
@@ -37,6 +41,7 @@ from .sequence_conv import (
     GlobalMaxPooling1D,
     MaxPool1D,
 )
+from .transformer import TransformerEncoder
 
 __all__ = [
     "Activation",
@@ -59,9 +64,11 @@ __all__ = [
     "LayerNormalization",
     "MaxPool1D",
     "MaxPool2D",
+    "MultiHeadSelfAttention",
     "ParamSpec",
     "PositionalEncoding",
     "Reshape",
     "SimpleRNN",
     "StateSpec",
+    "TransformerEncoder",
 ]

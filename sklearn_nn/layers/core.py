@@ -156,6 +156,8 @@ class Activation(Layer):
 
     activation: str
 
+    passes_mask = True
+
     def __post_init__(self):
         super().__post_init__()
         check_activation(self.activation, "Activation")
@@ -200,6 +202,8 @@ class Dropout(Layer):
     """
 
     rate: float
+
+    passes_mask = True
 
     def __post_init__(self):
         super().__post_init__()

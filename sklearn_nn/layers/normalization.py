@@ -212,6 +212,8 @@ class LayerNormalization(Layer):
 
     epsilon: float = 1e-3
 
+    passes_mask = True  # each timestep normalised on its own
+
     def __post_init__(self):
         super().__post_init__()
         _check_epsilon("LayerNormalization", self.epsilon)

@@ -1,0 +1,130 @@
+"""Scaled dot-product self-attention over heads: forward and backward.
+
+The projections around it (``x @ W_qkv + b`` before, ``context @ W_o + b`` after)
+are Dense kernels; these kernels take the projected rows ``qkv`` (n T, 3 H K): the
+queries of every head side by side, then the keys, then the values (head ``j``'s
+columns ``j K:(j + 1) K`` of each third). Inside, queries, keys and values are
+head-major ``(n, H, T, K)``, so that each (sample, head) pair is two small GEMMs:
+``S = Q K^T / sqrt(K)`` and ``O = softmax(S) V``.
+
+Masks: ``mask`` (n, T), 1.0 for real timesteps, 0.0 for padding (read only when
+``masked``): padded keys get no attention weight. ``causal``: a query at step t
+attends to keys 0..t only. A query with no key left (a sequence of padding only)
+gets zero weights, so a zero context.
+"""
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+
+@jit
+def _split_heads(qkv, n_heads, key_dim, q, k, v):
+    """q, k, v (n, H, T, K) from the rows of qkv (n T, 3 H K)."""
+    n, _, n_steps, _ = q.shape
+    width = n_heads * key_dim
+    for i in range(n):
+        for t in range(n_steps):
+            row = i * n_steps + t
+            for j in range(n_heads):
+                for c in range(key_dim):
+                    col = j * key_dim + c
+                    q[i, j, t, c] = qkv[row, col]
+                    k[i, j, t, c] = qkv[row, width + col]
+                    v[i, j, t, c] = qkv[row, 2 * width + col]
+
+
+@jit
+def _masked_softmax(s, mask, masked, causal, i):
+    """Rows of the scores s (T, T) of sample i turned into attention weights."""
+    n_steps = s.shape[0]
+    for t in range(n_steps):
+        last = t + 1 if causal else n_steps
+        top = -np.inf
+        for u in range(last):
+            if not masked or mask[i, u] != 0:
+                top = max(top, s[t, u])
+        total = 0.0
+        for u in range(n_steps):
+            if u < last and (not masked or mask[i, u] != 0) and top > -np.inf:
+                e = math.exp(s[t, u] - top)
+                s[t, u] = e
+                total += e
+            else:
+                s[t, u] = 0.0
+        if total > 0:
+            inv = 1.0 / total
+            for u in range(last):
+                s[t, u] *= inv
+
+
+@jit
+def attention_forward(
+    qkv, n_heads, key_dim, mask, masked, causal, q, k, v, p, context_h, context
+):
+    """Attention of every head: weights ``p`` (n, H, T, T) kept for backward, and
+    the heads' outputs side by side in ``context`` (n T, H K).
+
+    Scratch: q, k, v and context_h (n, H, T, K).
+    """
+    n, _, n_steps, _ = q.shape
+    scale = 1.0 / math.sqrt(key_dim)
+    _split_heads(qkv, n_heads, key_dim, q, k, v)
+    for i in range(n):
+        for j in range(n_heads):
+            s = p[i, j]
+            np.dot(q[i, j], k[i, j].T, s)
+            s *= scale
+            _masked_softmax(s, mask, masked, causal, i)
+            np.dot(s, v[i, j], context_h[i, j])
+    for i in range(n):
+        for t in range(n_steps):
+            for j in range(n_heads):
+                for c in range(key_dim):
+                    context[i * n_steps + t, j * key_dim + c] = context_h[i, j, t, c]
+
+
+@jit
+def attention_backward(
+    d_context, n_heads, key_dim, q, k, v, p, d_context_h, d_p, d_q, d_k, d_v, d_qkv
+):
+    """Gradient w.r.t. qkv (n T, 3 H K) from that w.r.t. context (n T, H K).
+
+    Scratch: d_context_h, d_q, d_k, d_v (n, H, T, K) and d_p (T, T). Padded keys
+    and the causal future have zero weight, hence zero gradient.
+    """
+    n, _, n_steps, _ = q.shape
+    scale = 1.0 / math.sqrt(key_dim)
+    width = n_heads * key_dim
+    for i in range(n):
+        for t in range(n_steps):
+            for j in range(n_heads):
+                for c in range(key_dim):
+                    d_context_h[i, j, t, c] = d_context[
+                        i * n_steps + t, j * key_dim + c
+                    ]
+    for i in range(n):
+        for j in range(n_heads):
+            weights = p[i, j]
+            # dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(P dP)) / sqrt(K)
+            np.dot(weights.T, d_context_h[i, j], d_v[i, j])
+            np.dot(d_context_h[i, j], v[i, j].T, d_p)
+            for t in range(n_steps):
+                dot = 0.0
+                for u in range(n_steps):
+                    dot += weights[t, u] * d_p[t, u]
+                for u in range(n_steps):
+                    d_p[t, u] = weights[t, u] * (d_p[t, u] - dot) * scale
+            np.dot(d_p, k[i, j], d_q[i, j])
+            np.dot(d_p.T, q[i, j], d_k[i, j])
+    for i in range(n):
+        for t in range(n_steps):
+            row = i * n_steps + t
+            for j in range(n_heads):
+                for c in range(key_dim):
+                    col = j * key_dim + c
+                    d_qkv[row, col] = d_q[i, j, t, c]
+                    d_qkv[row, width + col] = d_k[i, j, t, c]
+                    d_qkv[row, 2 * width + col] = d_v[i, j, t, c]
