@@ -32,6 +32,7 @@ class Bidirectional(Layer):
     layer: _Recurrent
 
     uses_mask = True
+    splits_batch = True  # as the cell: part by part on threads
 
     _directions = (("forward_", False), ("backward_", True))
 
@@ -78,44 +79,38 @@ class Bidirectional(Layer):
         return {k[len(prefix) :]: v for k, v in named.items() if k.startswith(prefix)}
 
     def forward(self, x, arrays, batch):
-        """Both directions, concatenated on the last axis."""
-        n, units = batch.n, self.layer.units
+        """Both directions of rows ``[lo, hi)``, concatenated on the last axis."""
+        n, lo, hi, units = batch.n, batch.lo, batch.hi, self.layer.units
         out = arrays.buffers["out"][:n]
         for k, (prefix, reverse) in enumerate(self._directions):
             sub = arrays.buffers[prefix]
             half = sub["out"][:n]
+            params = self._split(arrays.params, prefix)
             self.layer.run_forward(
-                x,
-                self._split(arrays.params, prefix),
-                sub,
-                batch,
-                arrays.in_shape,
-                reverse,
-                half,
+                x, params, sub, batch, arrays.in_shape, reverse, half
             )
-            out[..., k * units : (k + 1) * units] = half
+            out[lo:hi, ..., k * units : (k + 1) * units] = half[lo:hi]
         return out
 
     def backward(self, x, arrays, batch, d_x):
         """Each direction's gradients; their input gradients summed."""
-        n, units = batch.n, self.layer.units
+        n, lo, hi, units = batch.n, batch.lo, batch.hi, self.layer.units
         d = arrays.buffers["d"][:n]
         for k, (prefix, reverse) in enumerate(self._directions):
             sub = arrays.buffers[prefix]
             half = sub["d"][:n]
-            half[...] = d[..., k * units : (k + 1) * units]
+            half[lo:hi] = d[lo:hi, ..., k * units : (k + 1) * units]
             target = d_x if k == 0 or d_x is None else arrays.buffers["d_x2"][:n]
+            params = self._split(arrays.params, prefix)
             self.layer.run_backward(
-                self._split(arrays.params, prefix),
-                self._split(arrays.grads, prefix),
-                sub,
-                batch,
-                arrays.in_shape,
-                reverse,
-                half,
-                target,
+                params, sub, batch, arrays.in_shape, reverse, half, target
             )
         if d_x is not None:
-            d_x.reshape(d.shape[:1] + tuple(arrays.in_shape))[...] += arrays.buffers[
-                "d_x2"
-            ][:n]
+            rows = d_x.reshape((n,) + tuple(arrays.in_shape))[lo:hi]
+            rows += arrays.buffers["d_x2"][lo:hi]
+
+    def reduce_gradients(self, arrays, n):
+        """Sum each direction's parts' gradients."""
+        for prefix, _ in self._directions:
+            grads = self._split(arrays.grads, prefix)
+            self.layer.sum_parts(grads, arrays.buffers[prefix], n)

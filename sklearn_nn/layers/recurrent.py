@@ -21,6 +21,7 @@ from .._kernels.recurrent import (
     simple_rnn_backward,
     simple_rnn_forward,
 )
+from .._threads import BATCH_PARTS, part_bounds
 from .base import Layer, ParamSpec, check_bool, check_positive_int
 from .core import check_activation
 
@@ -33,11 +34,12 @@ def _shape(template, n, n_steps):
     return tuple(sizes.get(s, s) for s in template)
 
 
-def _view(flat, template, n, n_steps):
-    """The first values of a flat buffer as ``template``, contiguous (so a batch
-    smaller than the buffers still gets contiguous per-step blocks)."""
-    shape = _shape(template, n, n_steps)
-    return flat[: math.prod(shape)].reshape(shape)
+def _view(flat, template, lo, hi, n_steps):
+    """Rows ``[lo, hi)``'s part of a flat buffer as ``template``: its own contiguous
+    block (so each part of a batch gets contiguous per-step blocks)."""
+    start = lo * math.prod(_shape(template, 1, n_steps))
+    shape = _shape(template, hi - lo, n_steps)
+    return flat[start : start + math.prod(shape)].reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class _Recurrent(Layer):
     recurrent_initializer: str = "orthogonal"
 
     uses_mask = True  # padded steps carry the state over
+    # the batch runs in parts on threads (each part's time loop on one core): its
+    # GEMMs are small (rows x units per step) and the gates elementwise work
+    splits_batch = True
 
     _gates = 1  # side by side in the weights
     _bias_init = "zeros"
@@ -137,6 +142,12 @@ class _Recurrent(Layer):
         buffers["d"] = np.empty(out_shape, dtype=dtype)
         buffers["no_mask"] = np.ones((1, 1), dtype=dtype)
         buffers["no_d_x"] = np.empty((1, 1, 1), dtype=dtype)
+        buffers["views"] = {}  # per part, filled by _views
+        # each part's parameter gradients, summed by reduce_gradients
+        buffers["part_grads"] = {
+            spec.name: np.empty((BATCH_PARTS,) + spec.shape, dtype=dtype)
+            for spec in self.param_specs(in_shape)
+        }
         return buffers
 
     def forward(self, x, arrays, batch):
@@ -151,7 +162,6 @@ class _Recurrent(Layer):
         """Weight gradients through time and (unless ``d_x`` is None) ``d_x``."""
         self.run_backward(
             arrays.params,
-            arrays.grads,
             arrays.buffers,
             batch,
             arrays.in_shape,
@@ -160,51 +170,81 @@ class _Recurrent(Layer):
             d_x,
         )
 
-    def _views(self, buffers, names, batch, in_shape):
-        templates = self._templates(in_shape)
-        return [
-            _view(buffers[name], templates[name], batch.n, in_shape[0])
-            for name in names
-        ]
+    def reduce_gradients(self, arrays, n):
+        """Sum the parts' parameter gradients, in part order."""
+        self.sum_parts(arrays.grads, arrays.buffers, n)
+
+    def sum_parts(self, grads, buffers, n):
+        """``grads[name]`` = the sum over the parts of a batch of ``n`` rows."""
+        n_parts = len(part_bounds(n))
+        for name, parts in buffers["part_grads"].items():
+            np.sum(parts[:n_parts], axis=0, out=grads[name])
+
+    def _views(self, buffers, group, batch, in_shape):
+        """The views of ``group`` ("forward", "history", "scratch" or "d_xt") for
+        rows ``[lo, hi)``, made once per part and kept in ``buffers`` (a batch
+        loop asks for the same parts again and again: ~30 us of Python each)."""
+        key = (group, batch.lo, batch.hi)
+        views = buffers["views"].get(key)
+        if views is None:
+            templates = self._templates(in_shape)
+            names = {
+                "forward": list(self._history(in_shape[1])) + ["rec"],
+                "history": list(self._history(in_shape[1])),
+                "scratch": list(self._scratch()),
+                "d_xt": ["d_xt"],
+            }[group]
+            views = buffers["views"][key] = [
+                _view(buffers[name], templates[name], batch.lo, batch.hi, in_shape[0])
+                for name in names
+            ]
+        return views
 
     def _flags(self, buffers, batch, reverse):
         masked = batch.mask is not None
-        mask = batch.mask if masked else buffers["no_mask"]
+        mask = batch.mask[batch.lo : batch.hi] if masked else buffers["no_mask"]
         return (reverse, self.return_sequences, mask, masked)
 
-    def _sequence(self, a, n, in_shape):
-        """``a`` as (n, T or 1, units), as the kernels take outputs."""
+    def _rows(self, a, batch, shape):
+        """Rows ``[lo, hi)`` of ``a`` as (rows, *shape)."""
+        return a.reshape((batch.n,) + tuple(shape))[batch.lo : batch.hi]
+
+    def _sequence(self, a, batch, in_shape):
+        """Rows ``[lo, hi)`` of ``a`` as (rows, T or 1, units), as the kernels
+        take outputs."""
         steps = in_shape[0] if self.return_sequences else 1
-        return a.reshape(n, steps, self.units)
+        return self._rows(a, batch, (steps, self.units))
 
     def run_forward(self, x, params, buffers, batch, in_shape, reverse, out):
-        """Forward in time (``reverse``: from the last step), into ``out``."""
-        history = list(self._history(in_shape[1])) + ["rec"]
+        """Rows ``[lo, hi)`` forward in time (``reverse``: from the last step),
+        into ``out``."""
         self._forward_kernel(
-            x.reshape((batch.n,) + tuple(in_shape)),
+            self._rows(x, batch, in_shape),
             *[params[name] for name in self._params],
             *self._extra(),
             *self._flags(buffers, batch, reverse),
-            *self._views(buffers, history, batch, in_shape),
-            self._sequence(out, batch.n, in_shape),
+            *self._views(buffers, "forward", batch, in_shape),
+            self._sequence(out, batch, in_shape),
         )
 
-    def run_backward(self, params, grads, buffers, batch, in_shape, reverse, d, d_x):
-        """Backpropagation through time of the last ``run_forward``."""
+    def run_backward(self, params, buffers, batch, in_shape, reverse, d, d_x):
+        """Backpropagation through time of the last ``run_forward`` of rows
+        ``[lo, hi)``: part ``batch.part``'s parameter gradients, and ``d_x``."""
         if d_x is None:
             d_xt, d_x = buffers["d_xt"][:0].reshape(0, 0, 0), buffers["no_d_x"]
         else:
-            (d_xt,) = self._views(buffers, ["d_xt"], batch, in_shape)
-            d_x = d_x.reshape((batch.n,) + tuple(in_shape))
+            (d_xt,) = self._views(buffers, "d_xt", batch, in_shape)
+            d_x = self._rows(d_x, batch, in_shape)
+        part_grads = buffers["part_grads"]
         self._backward_kernel(
             params["kernel"],
             params["recurrent_kernel"],
             *self._extra(),
             *self._flags(buffers, batch, reverse),
-            *self._views(buffers, self._history(in_shape[1]), batch, in_shape),
-            self._sequence(d, batch.n, in_shape),
-            *self._views(buffers, self._scratch(), batch, in_shape),
-            *[grads[name] for name in self._params],
+            *self._views(buffers, "history", batch, in_shape),
+            self._sequence(d, batch, in_shape),
+            *self._views(buffers, "scratch", batch, in_shape),
+            *[part_grads[name][batch.part] for name in self._params],
             d_xt,
             d_x,
         )
