@@ -18,6 +18,8 @@ dense layer         dense.py           dense_forward, dense_backward,
 recurrent           recurrent.py       simple_rnn_forward, simple_rnn_backward,
                                        gru_forward, gru_backward, lstm_forward,
                                        lstm_backward
+fast float32 math  fastmath.py        tanh, sigmoid, exp_nonpositive (vectorisable
+                                       in float32, libm in float64)
 self-attention      attention.py       attention_forward, attention_backward
 embedding           embedding.py       embedding_forward, embedding_backward,
                                        embedding_mask, count_bad_ids

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from ._jit import jit
+from .fastmath import exp_nonpositive
 
 
 @jit
@@ -38,26 +39,62 @@ def _split_heads(qkv, n_heads, key_dim, q, k, v):
 
 @jit
 def _masked_softmax(s, mask, masked, causal, i):
-    """Rows of the scores s (T, T) of sample i turned into attention weights."""
+    """Rows of the scores s (T, T) of sample i turned into attention weights.
+
+    Simple loops (a max, an exp, a sum, a scale) that vectorise in float32; the
+    masked-out keys are left out of the max and zeroed after the exp.
+    """
     n_steps = s.shape[0]
+    zero = s.dtype.type(0)
     for t in range(n_steps):
+        row = s[t]
         last = t + 1 if causal else n_steps
-        top = -np.inf
-        for u in range(last):
-            if not masked or mask[i, u] != 0:
-                top = max(top, s[t, u])
-        total = 0.0
+        top = _masked_max(row[:last], mask[i, :last] if masked else row[:0])
+        if top == -np.inf:  # no key to attend to
+            row[:] = 0
+            continue
         for u in range(n_steps):
-            if u < last and (not masked or mask[i, u] != 0) and top > -np.inf:
-                e = math.exp(s[t, u] - top)
-                s[t, u] = e
-                total += e
-            else:
-                s[t, u] = 0.0
-        if total > 0:
-            inv = 1.0 / total
-            for u in range(last):
-                s[t, u] *= inv
+            x = row[u] - top
+            row[u] = exp_nonpositive(x if x < zero else zero)  # a select, not min()
+        if masked:
+            for u in range(n_steps):
+                row[u] *= mask[i, u]
+        row[last:] = 0
+        inv = row.dtype.type(1) / _sum(row[:last])
+        for u in range(last):
+            row[u] *= inv
+
+
+@jit
+def _masked_max(a, mask):
+    """max of a where mask != 0 (no mask when empty); -inf if none."""
+    top = a.dtype.type(-np.inf)  # in a's dtype: float32 stays float32
+    if mask.size == 0:
+        for u in range(a.shape[0]):
+            v = a[u]
+            top = v if v > top else top  # a select: vectorises, unlike max()
+        return top
+    for u in range(a.shape[0]):
+        v = a[u] if mask[u] != 0 else a.dtype.type(-np.inf)
+        top = v if v > top else top
+    return top
+
+
+@jit
+def _sum(a):
+    """Sum of a 1-D array with four interleaved partial sums (a shorter dependency
+    chain than one running sum; the same order every time)."""
+    s0 = s1 = s2 = s3 = a.dtype.type(0)
+    n = a.shape[0]
+    n4 = n - n % 4
+    for u in range(0, n4, 4):
+        s0 += a[u]
+        s1 += a[u + 1]
+        s2 += a[u + 2]
+        s3 += a[u + 3]
+    for u in range(n4, n):
+        s0 += a[u]
+    return (s0 + s1) + (s2 + s3)
 
 
 @jit

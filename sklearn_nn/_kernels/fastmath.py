@@ -8,9 +8,11 @@ pure multiply-add arithmetic instead, which LLVM vectorises (8 lanes with AVX2):
 - ``tanh``: Eigen's rational approximation (odd degree-13 numerator, even degree-6
   denominator) on [-9, 9], clamped outside; error within a few float32 ulps;
 - ``sigmoid(z) = 0.5 + 0.5 tanh(z / 2)``: absolute error about 6e-8;
-- ``exp`` for ``x <= 0`` (softmax after subtracting the max): Cody-Waite reduction
+- ``exp`` for ``x <= 0`` (softmax after subtracting the max), 0 below -80 (so no
+  subnormal numbers downstream): Cody-Waite reduction
   to ``2^k e^r``, |r| <= ln2/2, a degree-6 polynomial (relative error about 2e-7), and
-  ``2^k`` from a table of the 127 powers (no libm call, no bit casts).
+  ``2^k`` as a product of 2^-(2^b) over the bits b of -k (no libm call, no
+  table lookup, no bit casts).
 
 float64 keeps libm's exact functions, so the float64 paths (and the finite-difference
 tests that check them) are unchanged. Chosen per argument type with ``overload``.
@@ -53,8 +55,8 @@ _ONE = _f(1.0)
 _LOG2E = _f(1.4426950408889634)
 _LN2_HI = _f(0.693359375)
 _LN2_LO = _f(-2.12194440e-4)
-_EXP_FLOOR = _f(-87.0)  # e^-87 ~ 1.6e-38, the smallest normal float32 ~ 1.2e-38
-_POW2_NEG = np.array([2.0**-k for k in range(127)], dtype=np.float32)
+_EXP_FLOOR = _f(-80.0)  # e^-80 ~ 1.8e-35: normal float32 even divided by 1000
+_POW2_BITS = tuple(_f(2.0 ** -(2**b)) for b in range(7))  # 2^-1, 2^-2, 2^-4 ...
 _P = tuple(
     _f(p)
     for p in (
@@ -137,8 +139,14 @@ def _exp_overload(x):
         return lambda x: math.exp(x)
 
     def exp32(x):
+        # below the floor: exactly 0 (no subnormal results, which cost ~100x per
+        # operation downstream, e.g. in the GEMM of attention weights)
+        zero = x < _EXP_FLOOR
         x = max(x, _EXP_FLOOR)
-        k = math.floor(x * _LOG2E + _HALF)
+        # k = round(x log2 e) by truncating toward zero (x <= 0): math.floor would
+        # be a libm call and stop the loop from vectorising
+        n = np.int32(x * _LOG2E - _HALF)
+        k = _f(n)
         r = (x - k * _LN2_HI) - k * _LN2_LO
         p = _P[0]
         p = r * p + _P[1]
@@ -147,6 +155,17 @@ def _exp_overload(x):
         p = r * p + _P[4]
         p = r * p + _P[5]
         e = (p * r + _ONE) * r + _ONE
-        return e * _POW2_NEG[np.int32(-k)]  # 2^k, 0 >= k >= -126
+        # 2^k, 0 >= k >= -126; the index clamped so that even NaN reads in bounds
+        # 2^k, 0 >= k >= -126, from the bits of -k (selects and products: they
+        # vectorise, a table lookup would not); clamped, so NaN stays in range
+        n = min(max(-n, 0), 126)
+        e = e * (_POW2_BITS[0] if n & 1 else _ONE)
+        e = e * (_POW2_BITS[1] if n & 2 else _ONE)
+        e = e * (_POW2_BITS[2] if n & 4 else _ONE)
+        e = e * (_POW2_BITS[3] if n & 8 else _ONE)
+        e = e * (_POW2_BITS[4] if n & 16 else _ONE)
+        e = e * (_POW2_BITS[5] if n & 32 else _ONE)
+        e = e * (_POW2_BITS[6] if n & 64 else _ONE)
+        return _f(0.0) if zero else e
 
     return exp32
