@@ -182,3 +182,37 @@ def test_transformer_classifies_text_by_word_order_in_a_grid_search():
         docs, y
     )
     assert search.score(test_docs, test_y) > 0.9  # measured 0.963
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_transformer_same_result_whatever_the_threads(dropout):
+    # without dropout the block runs in batch parts on threads: the parts, and so
+    # the result, do not depend on the number of threads
+    rng = np.random.default_rng(5)
+    n, n_steps, features = 11, 6, 8
+    X = rng.standard_normal((n, n_steps * features))
+    Y = np.eye(2)[rng.integers(0, 2, n)]
+    layers = [
+        TransformerEncoder(2, ff_units=8, dropout=dropout),
+        GlobalAveragePooling1D(),
+        Dense(2, "identity"),
+    ]
+    assert layers[0].splits_batch == (dropout == 0)
+    results = []
+    for n_threads in (1, 2):
+        trainer = objective_trainer(layers, (n_steps, features), X, Y)
+        bound = trainer.network.bind(
+            trainer.params,
+            trainer.network.init_state(np.float64),
+            n,
+            trainer.grads,
+            n_threads=n_threads,
+        )
+        draws = RowRandom(3, n)
+        draws.start_batch(X, n, epoch=0)
+        z = bound.forward(X, n, training=True, rng=draws).copy()
+        bound.output_gradient(n)[...] = Y - 0.5
+        bound.backward(X, n)
+        results.append((z, trainer.grads.copy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import inline, jit
 from .fastmath import exp_nonpositive
 
 
@@ -65,19 +65,38 @@ def _masked_softmax(s, mask, masked, causal, i):
             row[u] *= inv
 
 
+@inline
+def _larger(v, top):
+    return v if v > top else top  # a select: vectorises, unlike max()
+
+
 @jit
 def _masked_max(a, mask):
     """max of a where mask != 0 (no mask when empty); -inf if none."""
-    top = a.dtype.type(-np.inf)  # in a's dtype: float32 stays float32
-    if mask.size == 0:
-        for u in range(a.shape[0]):
-            v = a[u]
-            top = v if v > top else top  # a select: vectorises, unlike max()
+    neg_inf = a.dtype.type(-np.inf)
+    n = a.shape[0]
+    if mask.size != 0:
+        top = neg_inf
+        for u in range(n):
+            top = _larger(a[u] if mask[u] != 0 else neg_inf, top)
         return top
-    for u in range(a.shape[0]):
-        v = a[u] if mask[u] != 0 else a.dtype.type(-np.inf)
-        top = v if v > top else top
-    return top
+    # eight interleaved running maxima: one would be a chain of dependent compares
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = neg_inf
+    n8 = n - n % 8
+    for u in range(0, n8, 8):
+        m0 = _larger(a[u], m0)
+        m1 = _larger(a[u + 1], m1)
+        m2 = _larger(a[u + 2], m2)
+        m3 = _larger(a[u + 3], m3)
+        m4 = _larger(a[u + 4], m4)
+        m5 = _larger(a[u + 5], m5)
+        m6 = _larger(a[u + 6], m6)
+        m7 = _larger(a[u + 7], m7)
+    for u in range(n8, n):
+        m0 = _larger(a[u], m0)
+    m0, m2 = _larger(m1, m0), _larger(m3, m2)
+    m4, m6 = _larger(m5, m4), _larger(m7, m6)
+    return _larger(_larger(m2, m0), _larger(m6, m4))
 
 
 @jit

@@ -11,8 +11,8 @@ pure multiply-add arithmetic instead, which LLVM vectorises (8 lanes with AVX2):
 - ``exp`` for ``x <= 0`` (softmax after subtracting the max), 0 below -80 (so no
   subnormal numbers downstream): Cody-Waite reduction
   to ``2^k e^r``, |r| <= ln2/2, a degree-6 polynomial (relative error about 2e-7), and
-  ``2^k`` as a product of 2^-(2^b) over the bits b of -k (no libm call, no
-  table lookup, no bit casts).
+  ``2^k`` as the float whose exponent bits are ``k + 127`` (an LLVM bitcast: no
+  libm call, no table lookup).
 
 float64 keeps libm's exact functions, so the float64 paths (and the finite-difference
 tests that check them) are unchanged. Chosen per argument type with ``overload``.
@@ -21,7 +21,9 @@ tests that check them) are unchanged. Chosen per argument type with ``overload``
 import math
 
 import numpy as np
-from numba.extending import overload
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic, overload
 
 from ._jit import inline
 
@@ -56,7 +58,6 @@ _LOG2E = _f(1.4426950408889634)
 _LN2_HI = _f(0.693359375)
 _LN2_LO = _f(-2.12194440e-4)
 _EXP_FLOOR = _f(-80.0)  # e^-80 ~ 1.8e-35: normal float32 even divided by 1000
-_POW2_BITS = tuple(_f(2.0 ** -(2**b)) for b in range(7))  # 2^-1, 2^-2, 2^-4 ...
 _P = tuple(
     _f(p)
     for p in (
@@ -68,6 +69,17 @@ _P = tuple(
         5.0000001201e-1,
     )
 )
+
+
+@intrinsic
+def _bits_as_float32(typingctx, bits):
+    """The float32 with the bit pattern of the int32 ``bits``."""
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return sig, codegen
 
 
 def tanh(z):
@@ -107,8 +119,6 @@ def _tanh32(z):
 
 
 def _is32(z):
-    from numba import types
-
     return z == types.float32
 
 
@@ -156,16 +166,10 @@ def _exp_overload(x):
         p = r * p + _P[5]
         e = (p * r + _ONE) * r + _ONE
         # 2^k, 0 >= k >= -126; the index clamped so that even NaN reads in bounds
-        # 2^k, 0 >= k >= -126, from the bits of -k (selects and products: they
-        # vectorise, a table lookup would not); clamped, so NaN stays in range
-        n = min(max(-n, 0), 126)
-        e = e * (_POW2_BITS[0] if n & 1 else _ONE)
-        e = e * (_POW2_BITS[1] if n & 2 else _ONE)
-        e = e * (_POW2_BITS[2] if n & 4 else _ONE)
-        e = e * (_POW2_BITS[3] if n & 8 else _ONE)
-        e = e * (_POW2_BITS[4] if n & 16 else _ONE)
-        e = e * (_POW2_BITS[5] if n & 32 else _ONE)
-        e = e * (_POW2_BITS[6] if n & 64 else _ONE)
+        # 2^k, 0 >= k >= -126, as the float32 whose exponent bits are k + 127
+        # (clamped, so that even NaN gives a valid float)
+        n = min(max(n, -126), 0)
+        e = e * _bits_as_float32((n + 127) << 23)
         return _f(0.0) if zero else e
 
     return exp32

@@ -6,12 +6,35 @@ from numbers import Real
 
 import numpy as np
 
+from .._threads import BATCH_PARTS, part_bounds
 from .attention import MultiHeadSelfAttention, check_sequences, head_size
 from .base import Batch, Layer, LayerArrays, check_bool, check_positive_int
 from .core import Dense, Dropout, check_activation
 from .normalization import LayerNormalization
 
 __all__ = ["TransformerEncoder"]
+
+
+#: buffers of the parts that are not per row (shared by every part)
+_SHARED = frozenset({"zero_bias", "unused_d_b", "no_mask", "code"})
+
+
+def _rows_of(value, name, n_alloc, lo, hi):
+    """Rows ``[lo, hi)`` of a part's buffer allocated for ``n_alloc`` rows (an
+    array of ``k * n_alloc`` entries holds k per row); other values as they are."""
+    if (
+        name in _SHARED
+        or not isinstance(value, np.ndarray)
+        or value.ndim == 0
+        or value.shape[0] % n_alloc
+    ):
+        return value
+    per_row = value.shape[0] // n_alloc
+    return value[lo * per_row : hi * per_row]
+
+
+def _prefixed(named, prefix):
+    return {k[len(prefix) :]: v for k, v in named.items() if k.startswith(prefix)}
 
 
 @dataclass(frozen=True)
@@ -132,25 +155,58 @@ class TransformerEncoder(Layer):
         parts["d_sum1"] = parts["drop1_"]["d"]
         parts["d_sum2"] = parts["drop2_"]["d"]
         parts["d"] = parts["norm2_"]["d"]
+        parts["n_rows"] = n_rows
+        parts["cache"] = {}  # per part, filled by _local
+        parts["part_grads"] = {
+            spec.name: np.empty((BATCH_PARTS,) + tuple(spec.shape), dtype=dtype)
+            for spec in self.param_specs(in_shape)
+        }
         return parts
 
-    def _arrays(self, arrays):
-        """Each part's LayerArrays, by prefix, and its rows per sample."""
+    @property
+    def splits_batch(self):
+        """Without dropout the block runs its batch in parts on threads (each part
+        through the whole block); dropout draws from one generator per batch."""
+        return self.dropout == 0
+
+    def _local(self, arrays, batch):
+        """The parts' LayerArrays (by prefix, with rows per sample) and the
+        block's own buffers, for rows ``[lo, hi)`` of the batch, and the batch as
+        those rows see it. Made once per part and kept in the buffers."""
+        buffers, lo, hi = arrays.buffers, batch.lo, batch.hi
+        split = self.splits_batch
+        key = (lo, hi, batch.part, split)
+        cached = buffers["cache"].get(key)
+        if cached is None:
+            cached = buffers["cache"][key] = self._make_local(arrays, batch, split)
+        parts, own = cached
+        mask = None if batch.mask is None else batch.mask[lo:hi]
+        local = Batch(hi - lo, 0, hi - lo, 0, batch.training, batch.rng, mask)
+        return parts, own, local
+
+    def _make_local(self, arrays, batch, split):
+        buffers, lo, hi = arrays.buffers, batch.lo, batch.hi
+        n_rows = buffers["n_rows"]
+        grads = arrays.grads
+        if split and grads:  # this part's gradients, summed by reduce_gradients
+            grads = {k: v[batch.part] for k, v in buffers["part_grads"].items()}
         parts = {}
         for prefix, layer, shape, rows in self._parts(arrays.in_shape):
-            params = {
-                k[len(prefix) :]: v
-                for k, v in arrays.params.items()
-                if k.startswith(prefix)
+            sub = {
+                k: _rows_of(v, k, n_rows * rows, lo * rows, hi * rows)
+                for k, v in buffers[prefix].items()
             }
-            grads = {
-                k[len(prefix) :]: v
-                for k, v in arrays.grads.items()
-                if k.startswith(prefix)
-            }
-            part = LayerArrays(params, grads, {}, arrays.buffers[prefix], shape)
+            params = _prefixed(arrays.params, prefix)
+            part = LayerArrays(params, _prefixed(grads, prefix), {}, sub, shape)
             parts[prefix] = (layer, part, rows)
-        return parts
+        own = {k: buffers[k][lo:hi] for k in ("sum1", "sum2", "d_sum1", "d_sum2")}
+        return parts, own
+
+    def reduce_gradients(self, arrays, n):
+        """Sum the parts' parameter gradients, in part order."""
+        n_parts = len(part_bounds(n))
+        for name, parts in arrays.buffers["part_grads"].items():
+            np.sum(parts[:n_parts], axis=0, out=arrays.grads[name])
 
     @staticmethod
     def _batch(batch, rows):
@@ -161,16 +217,21 @@ class TransformerEncoder(Layer):
         return Batch(batch.n * rows, 0, batch.n * rows, 0, batch.training, None)
 
     def forward(self, x, arrays, batch):
-        """Attention block, then feed-forward block, each residual and normed."""
+        """Attention block, then feed-forward block, each residual and normed,
+        for rows ``[lo, hi)``; returns the output of all rows."""
+        parts, own, local = self._local(arrays, batch)
+        x = x.reshape((batch.n,) + tuple(arrays.in_shape))[batch.lo : batch.hi]
+        self._forward_rows(x, parts, own, local)
+        return arrays.buffers["norm2_"]["a"][: batch.n]
+
+    def _forward_rows(self, x, parts, own, batch):
         n = batch.n
-        parts = self._arrays(arrays)
-        x = x.reshape((n,) + tuple(arrays.in_shape))
         outputs = {}
         h = x
         for prefix in ("attention_", "drop1_"):
             layer, part, rows = parts[prefix]
             h = outputs[prefix] = layer.forward(h, part, self._batch(batch, rows))
-        sum1 = arrays.buffers["sum1"][:n]
+        sum1 = own["sum1"][:n]
         np.add(x, h, out=sum1)
         layer, part, _ = parts["norm1_"]
         y = outputs["norm1_"] = layer.forward(sum1, part, batch)
@@ -180,17 +241,21 @@ class TransformerEncoder(Layer):
             if prefix == "drop2_":
                 h = h.reshape(y.shape)
             h = outputs[prefix] = layer.forward(h, part, self._batch(batch, rows))
-        sum2 = arrays.buffers["sum2"][:n]
+        sum2 = own["sum2"][:n]
         np.add(y, h, out=sum2)
         layer, part, _ = parts["norm2_"]
-        return layer.forward(sum2, part, batch)
+        layer.forward(sum2, part, batch)
 
     def backward(self, x, arrays, batch, d_x):
-        """Back through both blocks; residual gradients added where they join."""
-        n, b = batch.n, arrays.buffers
-        parts = self._arrays(arrays)
+        """Back through both blocks for rows ``[lo, hi)``; residual gradients
+        added where they join."""
+        parts, b, local = self._local(arrays, batch)
+        full = (batch.n,) + tuple(arrays.in_shape)
+        x = x.reshape(full)[batch.lo : batch.hi]
+        if d_x is not None:
+            d_x = d_x.reshape(full)[batch.lo : batch.hi]
+        batch, n = local, local.n
         shape = (n,) + tuple(arrays.in_shape)
-        x = x.reshape(shape)
         sum1, sum2 = b["sum1"][:n], b["sum2"][:n]
         d_sum1, d_sum2 = b["d_sum1"][:n], b["d_sum2"][:n]
 
