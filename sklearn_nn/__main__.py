@@ -2,8 +2,9 @@
 
 For each data set, fits an sklearn_nn estimator and scikit-learn's estimator of the same
 name with the same settings and seed, and prints the test score, ROC AUC (binary), and
-fit time; ``CNNClassifier`` (the digits as 8x8 images) and ``NeuralNetClassifier`` (a
-dense layer with batch normalization) have no scikit-learn counterpart.
+fit time; ``CNNClassifier`` (the digits as 8x8 images), ``RNNClassifier`` (the digits as
+8 timesteps of 8 pixels, a GRU) and ``NeuralNetClassifier`` (a dense layer with batch
+normalization) have no scikit-learn counterpart.
 The first fit of a process includes Numba's compile (or cache load) time, so a warm-up
 fit runs first and is reported on its own line.
 """
@@ -28,6 +29,7 @@ def _task_list():
     shared = dict(hidden_layer_sizes=(100,), max_iter=300, random_state=0)
     linear = dict(C=1.0, max_iter=1000)
     cnn = dict(input_shape=(8, 8), batch_size=32, max_iter=30, random_state=0)
+    rnn = dict(cell="gru", input_shape=(8, 8), max_iter=60, random_state=0)
     batch_norm = dict(
         layers=[Dense(100, "identity"), BatchNormalization(), Activation("relu")],
         max_iter=100,
@@ -37,6 +39,7 @@ def _task_list():
         ("digits", load_digits, "MLPClassifier", neural_network, shared),
         ("digits", load_digits, "LogisticRegression", linear_model, linear),
         ("digits", load_digits, "CNNClassifier", None, cnn),
+        ("digits", load_digits, "RNNClassifier", None, rnn),
         ("digits", load_digits, "NeuralNetClassifier", None, batch_norm),
         ("breast_cancer", load_breast_cancer, "MLPClassifier", neural_network, shared),
         (
@@ -77,6 +80,9 @@ def main():
     sklearn_nn.MLPClassifier(max_iter=2).fit(X[:100], y[:100])
     sklearn_nn.LogisticRegression(max_iter=2).fit(X[:100], y[:100])
     sklearn_nn.CNNClassifier(input_shape=(8, 8), max_iter=1).fit(X[:100], y[:100])
+    sklearn_nn.RNNClassifier("gru", input_shape=(8, 8), max_iter=1).fit(
+        X[:100], y[:100]
+    )
     sklearn_nn.NeuralNetClassifier(
         [Dense(8, "identity"), BatchNormalization(), Activation("relu")], max_iter=1
     ).fit(X[:100], y[:100])
