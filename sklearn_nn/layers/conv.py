@@ -47,7 +47,7 @@ def _hashable(spec, attribute, layer):
     )
 
 
-def _check_padding(padding, layer):
+def check_padding(padding, layer):
     if padding not in ("valid", "same"):
         raise ValueError(f"{layer} padding must be 'valid' or 'same', got {padding!r}.")
 
@@ -140,7 +140,7 @@ class Conv2D(Layer):
         check_positive_int(self.filters, "Conv2D filters")
         _hashable(self, "kernel_size", "Conv2D")
         _hashable(self, "strides", "Conv2D")
-        _check_padding(self.padding, "Conv2D")
+        check_padding(self.padding, "Conv2D")
         check_activation(self.activation, "Conv2D")
         check_bool(self, "use_bias")
         check_initializer(self.kernel_initializer, "Conv2D kernel_initializer")
@@ -246,7 +246,7 @@ class _Pool2D(Layer):
         _hashable(self, "pool_size", name)
         if self.strides is not None:
             _hashable(self, "strides", name)
-        _check_padding(self.padding, name)
+        check_padding(self.padding, name)
 
     def _geometry(self, in_shape):
         name = type(self).__name__

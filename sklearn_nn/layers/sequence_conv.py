@@ -22,7 +22,7 @@ from .._kernels.pooling1d import (
     global_max_pool1d_forward,
 )
 from .base import Layer, LayerArrays, check_bool, check_positive_int
-from .conv import Conv2D, MaxPool2D, _check_padding
+from .conv import Conv2D, MaxPool2D, check_padding
 from .core import check_activation
 
 __all__ = ["Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPool1D"]
@@ -168,7 +168,7 @@ class Conv1D(_OnImageLayer):
         check_positive_int(self.filters, "Conv1D filters")
         _store_int(self, "kernel_size", "Conv1D")
         _store_int(self, "strides", "Conv1D")
-        _check_padding(self.padding, "Conv1D")
+        check_padding(self.padding, "Conv1D")
         check_activation(self.activation, "Conv1D")
         check_bool(self, "use_bias")
         check_initializer(self.kernel_initializer, "Conv1D kernel_initializer")
@@ -222,7 +222,7 @@ class MaxPool1D(_OnImageLayer):
         _store_int(self, "pool_size", "MaxPool1D")
         if self.strides is not None:
             _store_int(self, "strides", "MaxPool1D")
-        _check_padding(self.padding, "MaxPool1D")
+        check_padding(self.padding, "MaxPool1D")
         strides = None if self.strides is None else (1, self.strides)
         image = MaxPool2D((1, self.pool_size), strides, self.padding)
         object.__setattr__(self, "_image", image)
