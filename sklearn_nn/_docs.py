@@ -99,9 +99,13 @@ _ATTRIBUTES_DOC = """\
         Number of training samples seen by the stochastic solver.
 
     coefs_ : list of ndarray
-        Weights (``kernel``) of each dense or convolution layer:
+        The parameter named ``kernel`` of each layer that has one:
         ``(n_units_in, n_units_out)`` for dense layers,
-        ``(kernel_h, kernel_w, in_channels, filters)`` for convolutions.
+        ``(kernel_h, kernel_w, in_channels, filters)`` for Conv2D,
+        ``(kernel_size, features, filters)`` for Conv1D, the input kernel
+        ``(features, gates * units)`` for SimpleRNN, GRU and LSTM. Layers whose
+        weights have other names (Bidirectional, attention, Transformer, Embedding)
+        are not listed; all parameters are in the fitted model either way.
 
     intercepts_ : list of ndarray
         Bias vectors, ``intercepts_[i]`` of shape (n_units_out,).
@@ -116,7 +120,7 @@ _ATTRIBUTES_DOC = """\
         Number of epochs (or L-BFGS iterations) run.
 
     n_layers_ : int
-        Number of dense and convolution layers plus one (the input), as
+        Number of layers listed in ``coefs_`` plus one (the input), as
         scikit-learn counts an MLP's layers.
 
     n_outputs_ : int

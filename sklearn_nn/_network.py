@@ -103,6 +103,12 @@ class Network:
             t or w for t, w in zip(trained, self._wants_d_x, strict=True)
         ]
 
+    def __setstate__(self, state):
+        # networks pickled before padding masks existed have no _mask_source
+        self.__dict__.update(state)
+        if "_mask_source" not in state:
+            self._mask_source = _mask_sources(self.layers)
+
     @property
     def splits_batch(self):
         """Whether some layer runs its batch in parts on threads."""

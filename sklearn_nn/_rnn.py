@@ -57,6 +57,12 @@ class _RNNMixin(_NeuralNetMixin):
 
     def _build_layers(self, in_shape, n_outputs):
         widths = _hidden_sizes(self.units, "units")
+        if not widths:
+            raise ValueError(
+                "units must name at least one recurrent layer, got "
+                f"{self.units!r}; for a network without one use NeuralNetClassifier "
+                "or NeuralNetRegressor."
+            )
         layers = []
         for k, width in enumerate(widths):
             layer = CELLS[self.cell](int(width), return_sequences=k + 1 < len(widths))

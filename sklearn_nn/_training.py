@@ -119,10 +119,19 @@ def rows_within(network, dtype, budget_bytes):
     """How many samples' layer buffers fit in ``budget_bytes`` (at least 1)."""
 
     def nbytes(n_rows):
-        buffers = network.allocate(n_rows, dtype)
-        return sum(
-            v.nbytes for b in buffers for v in b.values() if hasattr(v, "nbytes")
-        )
+        # composite layers keep their parts' buffers in nested dicts, some aliased:
+        # count every underlying array once
+        seen, total, stack = set(), 0, list(network.allocate(n_rows, dtype))
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, np.ndarray):
+                base = value if value.base is None else value.base
+                if id(base) not in seen:
+                    seen.add(id(base))
+                    total += base.nbytes
+        return total
 
     fixed = 2 * nbytes(1) - nbytes(2)  # per-fit buffers, e.g. per-part gradients
     per_row = nbytes(2) - nbytes(1)

@@ -31,7 +31,8 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
     vocabulary's tokens are 2, 3, ... in order of decreasing frequency in the
     training documents (ties in alphabetical order), so every id is below
     ``vocabulary_size``: ``Embedding(input_dim=vocabulary_size, ...,
-    mask_zero=True)`` takes the output.
+    mask_zero=True)`` takes the output (with ``vocabulary_size=None``, every id is
+    below ``len(vocabulary_) + 2``).
 
     Parameters
     ----------

@@ -216,3 +216,28 @@ def test_transformer_same_result_whatever_the_threads(dropout):
         results.append((z, trainer.grads.copy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_nan_weight_reaches_the_outputs(dtype):
+    # a NaN query or key must not become finite attention weights: the divergence
+    # check reads the outputs
+    x = np.random.default_rng(6).standard_normal((2, 5 * 4)).astype(dtype)
+    for column in (0, 8):  # a query, then a key, of head 0
+        network = Network([MultiHeadSelfAttention(2), Flatten()], (5, 4))
+        params = network.init_params(np.random.RandomState(0), dtype)
+        network.views(params)[0]["qkv_kernel"][0, column] = np.nan
+        bound = network.bind(params, network.init_state(dtype), 2)
+        assert np.isnan(bound.forward(x, 2)).any()
+
+
+def test_attention_refuses_a_mask_of_the_wrong_shape():
+    from sklearn_nn.layers import Batch
+
+    layer = MultiHeadSelfAttention(2)
+    network = Network([layer], (5, 4))
+    params = network.init_params(np.random.RandomState(0), np.float64)
+    bound = network.bind(params, network.init_state(np.float64), 2)
+    arrays = bound.arrays[0]
+    with pytest.raises(ValueError, match=r"padding mask of shape \(2, 5\)"):
+        layer.forward(np.zeros((2, 5, 4)), arrays, Batch(2, 0, 2, mask=np.ones((2, 4))))

@@ -204,3 +204,38 @@ def test_recurrent_layers_mark_their_outputs():
 def test_recurrent_bad_arguments(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_rows_within_counts_the_buffers_of_composite_layers():
+    # Bidirectional keeps each direction's history in a nested dict: the predict
+    # and L-BFGS chunks must count it
+    from sklearn_nn._training import rows_within
+
+    network = Network([Bidirectional(LSTM(8, return_sequences=True))], (50, 4))
+    budget = 4 * 2**20
+    rows = rows_within(network, np.float64, budget)
+    direction = network.allocate(rows, np.float64)[0]["forward_"]
+    one_direction = sum(v.nbytes for v in direction.values() if hasattr(v, "nbytes"))
+    assert 2 * one_direction <= budget
+
+
+def test_a_network_pickled_before_masks_still_predicts():
+    network = Network([LSTM(3), Dense(2, "identity")], (4, 2))
+    state = dict(network.__dict__)
+    del state["_mask_source"]  # as pickled by the previous version
+    old = Network.__new__(Network)
+    old.__setstate__(state)
+    params = old.init_params(np.random.RandomState(0), np.float64)
+    bound = old.bind(params, old.init_state(np.float64), 3)
+    assert bound.forward(np.ones((3, 8)), 3).shape == (3, 2)
+
+
+def test_recurrent_refuses_a_mask_of_the_wrong_shape():
+    from sklearn_nn.layers import Batch, LayerArrays
+
+    layer = GRU(3)
+    buffers = layer.allocate((4, 2), 2, np.float64)
+    params = {s.name: np.zeros(s.shape) for s in layer.param_specs((4, 2))}
+    arrays = LayerArrays(params, {}, {}, buffers, (4, 2))
+    with pytest.raises(ValueError, match=r"padding mask of shape \(2, 4\)"):
+        layer.forward(np.zeros((2, 4, 2)), arrays, Batch(2, 0, 2, mask=np.ones((2, 3))))

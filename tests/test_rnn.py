@@ -142,6 +142,7 @@ def test_rnn_in_a_grid_search_over_cells(digits):
         ({"input_shape": (5, 3)}, (10, 3, 5), r"X has samples of shape \(3, 5\)"),
         ({"input_shape": (2, 2, 4)}, (10, 16), r"input_shape must be \(timesteps"),
         ({"units": (4, 0)}, (10, 16), "units"),
+        ({"units": ()}, (10, 16), "units must name at least one recurrent layer"),
         ({"input_shape": (4, 0)}, (10, 16), "input_shape"),
     ],
 )

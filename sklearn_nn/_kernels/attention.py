@@ -53,6 +53,9 @@ def _masked_softmax(s, mask, masked, causal, i):
         if top == -np.inf:  # no key to attend to
             row[:] = 0
             continue
+        if top != top:  # a NaN score: NaN weights, for the divergence check
+            row[:] = np.nan
+            continue
         for u in range(n_steps):
             x = row[u] - top
             row[u] = exp_nonpositive(x if x < zero else zero)  # a select, not min()
@@ -67,7 +70,8 @@ def _masked_softmax(s, mask, masked, causal, i):
 
 @inline
 def _larger(v, top):
-    return v if v > top else top  # a select: vectorises, unlike max()
+    # a select (vectorises, unlike max()) that keeps a NaN once it is seen
+    return v if v > top or v != v else top
 
 
 @jit

@@ -165,9 +165,8 @@ def _exp_overload(x):
         p = r * p + _P[4]
         p = r * p + _P[5]
         e = (p * r + _ONE) * r + _ONE
-        # 2^k, 0 >= k >= -126; the index clamped so that even NaN reads in bounds
         # 2^k, 0 >= k >= -126, as the float32 whose exponent bits are k + 127
-        # (clamped, so that even NaN gives a valid float)
+        # (clamped: any x gives a valid bit pattern; a NaN x stays NaN via e)
         n = min(max(n, -126), 0)
         e = e * _bits_as_float32((n + 127) << 23)
         return _f(0.0) if zero else e

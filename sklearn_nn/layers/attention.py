@@ -8,7 +8,7 @@ from .._initializers import check_initializer
 from .._kernels.activations import IDENTITY
 from .._kernels.attention import attention_backward, attention_forward
 from .._kernels.dense import dense_backward, dense_forward
-from .base import Layer, ParamSpec, check_bool, check_positive_int
+from .base import Layer, ParamSpec, check_bool, check_mask, check_positive_int
 
 __all__ = ["MultiHeadSelfAttention", "check_sequences", "head_size"]
 
@@ -135,6 +135,8 @@ class MultiHeadSelfAttention(Layer):
         n_steps, width = arrays.in_shape
         rows = n * n_steps
         masked = batch.mask is not None
+        if masked:
+            check_mask(self, batch.mask, n, n_steps)
         qkv, context = b["qkv"][:rows], b["context"][:rows]
         dense_forward(
             x.reshape(rows, width), p["qkv_kernel"], p["qkv_bias"], IDENTITY, qkv, qkv

@@ -141,6 +141,15 @@ def check_positive_int(value, what):
     return value
 
 
+def check_mask(layer, mask, n, n_steps):
+    """A ValueError unless ``mask`` is (n, n_steps): a kernel indexes it so."""
+    if getattr(mask, "shape", None) != (n, n_steps):
+        raise ValueError(
+            f"{layer!r} needs a padding mask of shape {(n, n_steps)}, got "
+            f"{getattr(mask, 'shape', mask)}."
+        )
+
+
 def check_bool(layer, name):
     """Store ``layer.name`` as a bool (numpy bools too), or a TypeError."""
     value = getattr(layer, name)

@@ -22,7 +22,7 @@ from .._kernels.recurrent import (
     simple_rnn_forward,
 )
 from .._threads import BATCH_PARTS, part_bounds
-from .base import Layer, ParamSpec, check_bool, check_positive_int
+from .base import Layer, ParamSpec, check_bool, check_mask, check_positive_int
 from .core import check_activation
 
 __all__ = ["GRU", "LSTM", "SimpleRNN"]
@@ -141,6 +141,7 @@ class _Recurrent(Layer):
         buffers["out"] = np.empty(out_shape, dtype=dtype)
         buffers["d"] = np.empty(out_shape, dtype=dtype)
         buffers["no_mask"] = np.ones((1, 1), dtype=dtype)
+        buffers["n_steps"] = n_steps
         buffers["no_d_x"] = np.empty((1, 1, 1), dtype=dtype)
         buffers["views"] = {}  # per part, filled by _views
         # each part's parameter gradients, summed by reduce_gradients
@@ -202,6 +203,8 @@ class _Recurrent(Layer):
 
     def _flags(self, buffers, batch, reverse):
         masked = batch.mask is not None
+        if masked:
+            check_mask(self, batch.mask, batch.n, buffers["n_steps"])
         mask = batch.mask[batch.lo : batch.hi] if masked else buffers["no_mask"]
         return (reverse, self.return_sequences, mask, masked)
 
