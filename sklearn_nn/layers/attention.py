@@ -120,7 +120,7 @@ class MultiHeadSelfAttention(Layer):
             qkv=np.empty((rows, 3 * inner), dtype=dtype),
             d_qkv=np.empty((rows, 3 * inner), dtype=dtype),
             weights=np.empty((n_rows, self.num_heads, n_steps, n_steps), dtype),
-            d_weights=np.empty((n_rows, n_steps, n_steps), dtype=dtype),  # [0]: scratch
+            d_weights=np.empty((1, n_steps, n_steps), dtype=dtype),  # scratch
             context=np.empty((rows, inner), dtype=dtype),
             d_context=np.empty((rows, inner), dtype=dtype),
             out=np.empty((n_rows, n_steps, width), dtype=dtype),

@@ -16,7 +16,7 @@ __all__ = ["TransformerEncoder"]
 
 
 #: buffers of the parts that are not per row (shared by every part)
-_SHARED = frozenset({"zero_bias", "unused_d_b", "no_mask", "code"})
+_SHARED = frozenset({"zero_bias", "unused_d_b", "no_mask", "code", "d_weights"})
 
 
 def _rows_of(value, name, n_alloc, lo, hi):
@@ -156,6 +156,9 @@ class TransformerEncoder(Layer):
         parts["d_sum2"] = parts["drop2_"]["d"]
         parts["d"] = parts["norm2_"]["d"]
         parts["n_rows"] = n_rows
+        # the attention's backward scratch, one per batch part
+        n_steps = in_shape[0]
+        parts["part_scratch"] = np.empty((BATCH_PARTS, n_steps, n_steps), dtype=dtype)
         parts["cache"] = {}  # per part, filled by _local
         parts["part_grads"] = {
             spec.name: np.empty((BATCH_PARTS,) + tuple(spec.shape), dtype=dtype)
@@ -196,6 +199,9 @@ class TransformerEncoder(Layer):
                 k: _rows_of(v, k, n_rows * rows, lo * rows, hi * rows)
                 for k, v in buffers[prefix].items()
             }
+            if prefix == "attention_":
+                k = batch.part
+                sub["d_weights"] = buffers["part_scratch"][k : k + 1]
             params = _prefixed(arrays.params, prefix)
             part = LayerArrays(params, _prefixed(grads, prefix), {}, sub, shape)
             parts[prefix] = (layer, part, rows)
