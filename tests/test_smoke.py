@@ -16,8 +16,17 @@ from sklearn_nn import (
     MLPRegressor,
     NeuralNetClassifier,
     NeuralNetRegressor,
+    RNNClassifier,
+    RNNRegressor,
 )
-from sklearn_nn.layers import Activation, BatchNormalization, Dense
+from sklearn_nn.layers import (
+    Activation,
+    BatchNormalization,
+    Dense,
+    GlobalAveragePooling1D,
+    PositionalEncoding,
+    TransformerEncoder,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -32,6 +41,18 @@ ESTIMATORS = [
     ),
     NeuralNetRegressor([Dense(8, "tanh")], **FAST),
     LogisticRegression(max_iter=200),
+    # float32 sequences: the fastmath overloads and the recurrent/attention kernels
+    RNNClassifier("lstm", (16,), input_shape=(8, 8), **FAST),
+    RNNRegressor("gru", (16,), bidirectional=True, input_shape=(8, 8), **FAST),
+    NeuralNetClassifier(
+        [
+            PositionalEncoding(),
+            TransformerEncoder(2, ff_units=16),
+            GlobalAveragePooling1D(),
+        ],
+        input_shape=(8, 8),
+        **FAST,
+    ),
 ]
 
 
