@@ -10,7 +10,9 @@ _TRAINING_DOC = """\
 
     l1 : float, default=0.0
         Strength of the L1 penalty ``l1 ||W||_1``, with the same normalisation,
-        applied by a proximal step that gives exact zeros. Needs "sgd" or "adam".
+        applied so that weights reach exact zeros: "sgd" uses the cumulative penalty
+        of scikit-learn's ``SGDClassifier`` (Tsuruoka et al., 2009), "adam" a
+        proximal step. Needs "sgd" or "adam".
 
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers; "auto" is ``min(200, n_samples)``.

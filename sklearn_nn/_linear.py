@@ -3,8 +3,9 @@
 Same objective as scikit-learn's ``LogisticRegression``: the weighted mean log loss
 plus ``((1 - l1_ratio) / 2 ||W||^2 + l1_ratio ||W||_1) / (C * total sample weight)``,
 binary (sigmoid) or multinomial (softmax). ``"lbfgs"`` minimises it exactly (L2 only);
-``"sgd"`` / ``"adam"`` stream it in mini-batches, with a proximal L1 step that gives
-exact zeros, and offer ``partial_fit``.
+``"sgd"`` / ``"adam"`` stream it in mini-batches and offer ``partial_fit``; their L1
+steps give exact zeros ("sgd": the cumulative penalty of scikit-learn's
+``SGDClassifier``; "adam": a proximal step in Adam's metric).
 """
 
 from numbers import Integral, Real

@@ -32,15 +32,28 @@ class SGD:
         self.velocity = np.zeros(n_params, dtype=dtype)
 
     def step(self, params, grads, n_penalized, l2, l1):
-        """One update of ``params`` in place (L2 weight ``l2``, proximal L1 ``l1``)."""
+        """One update of ``params`` in place (L2 ``l2``, cumulative L1 ``l1``)."""
         cast = params.dtype.type
+        if l1 > 0:
+            if getattr(self, "l1_received", None) is None:  # also pickles before L1
+                self.l1_received = np.zeros(n_penalized)
+                self.l1_total = 0.0
+            # momentum makes the steady step lr g / (1 - momentum): the penalty
+            # grows by the same factor, or zero is a fixed point only where
+            # |g| < (1 - momentum) l1 (a 10x weaker penalty at momentum 0.9)
+            damping = 1.0 - self.momentum if self.momentum < 1 else 1.0
+            self.l1_total += self.learning_rate * l1 / damping
+            l1_received, l1_total = self.l1_received, self.l1_total
+        else:
+            l1_received, l1_total = np.zeros(0), 0.0
         sgd_update(
             params,
             grads,
             self.velocity,
+            l1_received,
             n_penalized,
             cast(l2),
-            cast(l1),
+            l1_total,
             cast(self.learning_rate),
             cast(self.momentum),
             self.nesterov,

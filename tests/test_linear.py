@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from _engine import objective_trainer
+from numpy.testing import assert_array_equal
 from sklearn import linear_model
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
@@ -173,6 +174,26 @@ def test_stochastic_solvers_minimise_scikit_learns_objective():
     # saga at C=0.05 (the doubled penalty) differs from saga at C=0.1 by 0.31
     np.testing.assert_allclose(ours.coef_, saga.coef_, atol=0.01)
     assert abs((ours.coef_ == 0).sum() - (saga.coef_ == 0).sum()) <= 2
+
+
+@pytest.mark.parametrize("random_state", [0, 1, 2])
+def test_sgd_l1_with_defaults_finds_sagas_support(random_state):
+    # the cumulative L1 penalty, scaled for momentum: with the default schedule and
+    # stopping rule, sgd zeroes exactly the coefficients saga zeroes (a per-step
+    # soft-threshold left every one of them non-zero here)
+    X, y = make_classification(
+        n_samples=500, n_features=40, n_informative=4, n_redundant=0, random_state=0
+    )
+    X = StandardScaler().fit_transform(X)
+    saga = linear_model.LogisticRegression(
+        l1_ratio=1.0, C=0.1, solver="saga", max_iter=5000, tol=1e-10
+    ).fit(X, y)
+    ours = LogisticRegression(
+        l1_ratio=1.0, C=0.1, solver="sgd", random_state=random_state
+    ).fit(X, y)
+    assert (saga.coef_ == 0).sum() > 10
+    assert_array_equal(ours.coef_ == 0, saga.coef_ == 0)
+    np.testing.assert_allclose(ours.coef_, saga.coef_, atol=0.05)
 
 
 def test_one_streaming_pass_matches_sgdclassifier():

@@ -19,7 +19,7 @@ def _soft_threshold(w, threshold):
         return w - threshold
     if w < -threshold:
         return w + threshold
-    return w * 0
+    return w - w  # 0 in w's type (``w * 0`` would be an int product: float64)
 
 
 # The update loops run over whole (sliced) arrays from index 0: a loop starting at
@@ -27,45 +27,97 @@ def _soft_threshold(w, threshold):
 
 
 @inline
-def _sgd_loop(params, grads, velocity, l2, l1, lr, momentum, nesterov):
+def _sgd_loop(params, grads, velocity, l2, lr, momentum, nesterov):
     for i in range(params.size):
         g = grads[i] + l2 * params[i]
         v = momentum * velocity[i] - lr * g
         velocity[i] = v
-        step = momentum * v - lr * g if nesterov else v
-        w = params[i] + step
-        params[i] = _soft_threshold(w, lr * l1) if l1 > 0 else w
+        params[i] += momentum * v - lr * g if nesterov else v
+
+
+@inline
+def _sgd_cumulative_l1_loop(
+    params, grads, velocity, l1_received, l1_total, l2, lr, momentum, nesterov
+):
+    # Tsuruoka et al. (2009), as scikit-learn's SGDClassifier: each weight is shrunk
+    # towards 0 by what it is owed of the L1 penalty accumulated over all steps
+    # (``l1_total``) minus what it has received (``l1_received``, float64, so that
+    # the difference of two large sums keeps its digits); a weight that noisy
+    # gradients push off 0 is pulled back at once, where a per-step threshold
+    # would leave it hovering near 0
+    for i in range(params.size):
+        g = grads[i] + l2 * params[i]
+        v = momentum * velocity[i] - lr * g
+        velocity[i] = v
+        w = params[i] + (momentum * v - lr * g if nesterov else v)
+        received = l1_received[i]
+        if w > 0:
+            shrunk = params.dtype.type(max(0.0, w - (l1_total + received)))
+        elif w < 0:
+            shrunk = params.dtype.type(min(0.0, w + (l1_total - received)))
+        else:
+            shrunk = w
+        l1_received[i] = received + (shrunk - w)
+        params[i] = shrunk
 
 
 @jit
-def sgd_update(params, grads, velocity, n_penalized, l2, l1, lr, momentum, nesterov):
+def sgd_update(
+    params,
+    grads,
+    velocity,
+    l1_received,
+    n_penalized,
+    l2,
+    l1_total,
+    lr,
+    momentum,
+    nesterov,
+):
     """SGD with (Nesterov) momentum, as scikit-learn's ``SGDOptimizer``.
 
-    ``v = momentum v - lr g``; ``p += v`` (or ``momentum v - lr g`` for Nesterov);
-    with L1, a soft-threshold at ``lr l1``. Shapes: params, grads, velocity
-    (n_params,).
+    ``v = momentum v - lr g``; ``p += v`` (or ``momentum v - lr g`` for Nesterov).
+    L1 is the cumulative penalty of Tsuruoka et al. (2009) over the penalised
+    prefix: ``l1_total`` is the sum of every step's threshold so far (0: no L1) and
+    ``l1_received`` (float64) what each weight has received of it. Shapes: params,
+    grads, velocity (n_params,); l1_received (n_penalized,) when ``l1_total > 0``.
     """
     k = n_penalized
-    _sgd_loop(params[:k], grads[:k], velocity[:k], l2, l1, lr, momentum, nesterov)
-    zero = l2 * 0
-    _sgd_loop(params[k:], grads[k:], velocity[k:], zero, zero, lr, momentum, nesterov)
+    if l1_total > 0:
+        _sgd_cumulative_l1_loop(
+            params[:k],
+            grads[:k],
+            velocity[:k],
+            l1_received,
+            l1_total,
+            l2,
+            lr,
+            momentum,
+            nesterov,
+        )
+    else:
+        _sgd_loop(params[:k], grads[:k], velocity[:k], l2, lr, momentum, nesterov)
+    zero = params.dtype.type(0)  # not ``l2 * 0``: an int product is float64
+    _sgd_loop(params[k:], grads[k:], velocity[k:], zero, lr, momentum, nesterov)
 
 
 @inline
 def _adam_loop(params, grads, m, v, l2, l1, lr, beta_1, beta_2, eps):
+    # ``1 - beta_1`` with a Python int would be float64 and promote a float32 loop
+    one = params.dtype.type(1)
     if l1 == 0:  # the common case gets its own branch-free loop, which vectorises
         for i in range(params.size):
             g = grads[i] + l2 * params[i]
-            m_i = beta_1 * m[i] + (1 - beta_1) * g
-            v_i = beta_2 * v[i] + (1 - beta_2) * g * g
+            m_i = beta_1 * m[i] + (one - beta_1) * g
+            v_i = beta_2 * v[i] + (one - beta_2) * g * g
             m[i] = m_i
             v[i] = v_i
             params[i] -= lr * m_i / (np.sqrt(v_i) + eps)
         return
     for i in range(params.size):
         g = grads[i] + l2 * params[i]
-        m_i = beta_1 * m[i] + (1 - beta_1) * g
-        v_i = beta_2 * v[i] + (1 - beta_2) * g * g
+        m_i = beta_1 * m[i] + (one - beta_1) * g
+        v_i = beta_2 * v[i] + (one - beta_2) * g * g
         m[i] = m_i
         v[i] = v_i
         # Adam's diagonal metric floored at l1 (as if the penalty's subgradient were
@@ -86,7 +138,7 @@ def adam_update(params, grads, m, v, n_penalized, l2, l1, lr, beta_1, beta_2, ep
     """
     k = n_penalized
     _adam_loop(params[:k], grads[:k], m[:k], v[:k], l2, l1, lr, beta_1, beta_2, eps)
-    zero = l2 * 0
+    zero = params.dtype.type(0)  # not ``l2 * 0``: an int product is float64
     _adam_loop(params[k:], grads[k:], m[k:], v[k:], zero, zero, lr, beta_1, beta_2, eps)
 
 

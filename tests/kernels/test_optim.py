@@ -31,14 +31,16 @@ def _soft_threshold(w, threshold):
 class _SGDReference:
     """scikit-learn's SGDOptimizer (constant learning rate) over [weights, biases].
 
-    L2 is added to the weights' gradients as MLP._backprop does; L1 is a proximal
-    soft-threshold of the weights after the step.
+    L2 is added to the weights' gradients as MLP._backprop does; L1 is the
+    cumulative penalty of SGDClassifier (Tsuruoka et al. 2009) on the weights after
+    the step, each step's share ``LR l1 / (1 - MOMENTUM)``.
     """
 
     def __init__(self, params, n_penalized, l2, l1, nesterov):
         self.params = [params[:n_penalized].copy(), params[n_penalized:].copy()]
         self.velocities = [np.zeros_like(p) for p in self.params]
         self.l2, self.l1, self.nesterov = l2, l1, nesterov
+        self.l1_total, self.l1_received = 0.0, np.zeros(n_penalized)
 
     def step(self, grads):
         n_penalized = self.params[0].size
@@ -55,7 +57,12 @@ class _SGDReference:
         for p, u in zip(self.params, updates, strict=True):
             p += u
         if self.l1 > 0:
-            self.params[0] = _soft_threshold(self.params[0], LR * self.l1)
+            self.l1_total += LR * self.l1 / (1 - MOMENTUM)
+            w = self.params[0]
+            owed = self.l1_total + np.where(w > 0, 1, -1) * self.l1_received
+            shrunk = np.sign(w) * np.maximum(np.abs(w) - owed, 0.0)
+            self.l1_received += shrunk - w
+            self.params[0] = shrunk
         return np.concatenate(self.params)
 
 
@@ -103,12 +110,23 @@ class _AdamReference:
 def _run_sgd(params, grads_seq, n_penalized, l2, l1, nesterov, dtype):
     params = params.astype(dtype)
     velocity = np.zeros_like(params)
+    l1_received, l1_total = np.zeros(n_penalized), 0.0
     t = params.dtype.type  # scalars in the params dtype: no float64 promotion
     for grads in grads_seq:
         g = grads.astype(dtype)
         g_before = g.copy()
+        l1_total += LR * l1 / (1 - MOMENTUM)
         sgd_update(
-            params, g, velocity, n_penalized, t(l2), t(l1), t(LR), t(MOMENTUM), nesterov
+            params,
+            g,
+            velocity,
+            l1_received,
+            n_penalized,
+            t(l2),
+            l1_total,
+            t(LR),
+            t(MOMENTUM),
+            nesterov,
         )
         assert_array_equal(g, g_before)  # grads are read-only
     return params
@@ -206,6 +224,20 @@ def test_sgd_update_l1_soft_thresholds_penalized_prefix(dtype, nesterov):
     # the penalty never touches the suffix: identical to the run without L1
     no_l1 = _run_sgd(params, grads_seq, N_PENALIZED, 0.0, 0.0, nesterov, dtype)
     assert_array_equal(result[~prefix], no_l1[~prefix])
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_update_l1_zero_is_optimal_exactly_where_gradient_below_l1(dtype, nesterov):
+    # L1's optimality condition at w = 0 is |g| <= l1. With momentum the steady step
+    # is LR g / (1 - MOMENTUM); a penalty not scaled by the same factor would let
+    # weights with (1 - MOMENTUM) l1 < |g| < l1 leave 0 (a 10x weaker penalty)
+    l1 = 0.5
+    grads = np.concatenate([np.array([0.9, -0.9, 1.1, -1.1]) * l1, np.zeros(4)])
+    zero_start = np.concatenate([np.zeros(4), np.ones(4)])
+    result = _run_sgd(zero_start, [grads] * 200, 4, 0.0, l1, nesterov, dtype)
+    assert np.all(result[:2] == 0)
+    assert result[2] < 0 < result[3]  # beyond l1 the weights move off 0, downhill
 
 
 @pytest.mark.parametrize("n_penalized", [0, N_PENALIZED, N_PARAMS])
