@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
 
+from . import _quantized as compressed
 from ._callbacks import CallbackSupportMixin, FitTasks
 from ._constraints import TRAINING_CONSTRAINTS
 from ._fit_state import FitJob, FitState, ValidationSet, set_fitted_attributes
@@ -257,6 +258,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit(
         self, X, y, sample_weight, incremental, classes=None, X_val=None, y_val=None
     ):
+        compressed.check_trainable(self)
         # the callback context is set up before the snapshot, so that a failed fit's
         # restore keeps it for the callbacks' teardown
         epochs = 1 if incremental else self.max_iter
@@ -305,6 +307,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             tasks=tasks,
             X=X,
             scorer=scorer,
+            keep=None if first_pass else compressed.prune_keep(self),
         )
         state = (
             FitState()
@@ -404,11 +407,12 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         for name in self._view_attributes:
             if not sp.issparse(state.get(name)):
                 state.pop(name, None)
-        return state
+        return compressed.pickled_state(state)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        if "_params" in state:
+        compressed.restore_params(self)
+        if "_params" in self.__dict__:
             self._set_param_views()
             for name in self._view_attributes:
                 if sp.issparse(state.get(name)):
@@ -431,7 +435,12 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, dtype=self._params.dtype)
         self._network.layers[0].check_input(X)
-        return predict_outputs(self._network, self._params, self._state, X)
+        constants = compressed.predict_constants(
+            self
+        )  # a quantised model's int8 weights
+        return predict_outputs(
+            self._network, self._params, self._state, X, None, None, constants
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

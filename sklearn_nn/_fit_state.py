@@ -39,6 +39,8 @@ class FitJob:
         scorers).
     scorer : callable or None
         The early-stopping scorer for a scorer name or callable ``scoring``.
+    keep : ndarray of bool or None
+        A pruned model's mask, kept in force while it trains on (False: pruned).
     """
 
     network: object
@@ -53,6 +55,7 @@ class FitJob:
     tasks: object = None
     X: object = None
     scorer: object = None
+    keep: np.ndarray | None = None
 
 
 @dataclass
@@ -164,6 +167,9 @@ def set_fitted_attributes(est, job, state):
     est.__dict__.update(
         est._model_attributes(job.network, job.loss, job.params, job.state)
     )
+    if job.keep is None:  # a new model: a former pruning mask no longer applies
+        est.__dict__.pop("_prune_mask", None)
+        est.__dict__.pop("sparsity_", None)
     est.n_iter_ = state.n_iter_
     est.loss_ = state.loss_
     est.t_ = state.t_

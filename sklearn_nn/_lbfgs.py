@@ -36,6 +36,7 @@ def fit_lbfgs(est, job, state):
         batch_size=chunk,
         alpha=alpha,
         n_threads=job.n_threads,
+        keep=job.keep,
     )
     x0 = trainer.trainable.astype(np.float64)
     best = {"value": np.inf, "x": x0}

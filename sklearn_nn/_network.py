@@ -183,9 +183,9 @@ class Network:
             buffers.append(buf)
         return buffers
 
-    def bind(self, params, state, n_rows, grads=None, n_threads=1):
+    def bind(self, params, state, n_rows, grads=None, n_threads=1, constants=None):
         """This network with arrays for batches of up to ``n_rows`` samples."""
-        return BoundNetwork(self, params, state, n_rows, grads, n_threads)
+        return BoundNetwork(self, params, state, n_rows, grads, n_threads, constants)
 
     def _segments(self):
         """The layer indices cut into runs: consecutive split layers (see
@@ -281,9 +281,14 @@ class BoundNetwork:
         Gradient buffer, for ``backward``.
     n_threads : int, default=1
         Threads for the layers that split their batch.
+    constants : list of dict, default=None
+        Per layer, what a compressed model predicts with besides its parameters
+        (see ``LayerArrays.constants``).
     """
 
-    def __init__(self, network, params, state, n_rows, grads=None, n_threads=1):
+    def __init__(
+        self, network, params, state, n_rows, grads=None, n_threads=1, constants=None
+    ):
         self.network = network
         self.n_threads = n_threads
         self._training = False
@@ -291,14 +296,17 @@ class BoundNetwork:
         grad_views = (
             network.views(grads) if grads is not None else [{}] * len(network.layers)
         )
+        if constants is None:
+            constants = [None] * len(network.layers)
         self.arrays = [
-            LayerArrays(p, g, s, b, shape)
-            for p, g, s, b, shape in zip(
+            LayerArrays(p, g, s, b, shape, c)
+            for p, g, s, b, shape, c in zip(
                 network.views(params),
                 grad_views,
                 network.state_views(state),
                 network.allocate(n_rows, params.dtype),
                 network.in_shapes,
+                constants,
                 strict=True,
             )
         ]
@@ -337,7 +345,7 @@ class BoundNetwork:
         """Layer ``i``'s ``Batch``: rows, mode, random numbers and padding mask."""
         source = self.network._mask_source[i]
         mask = None if source is None else self.arrays[source].buffers["mask"][:n]
-        return Batch(n, lo, hi, part, self._training, self._rng, mask)
+        return Batch(n, lo, hi, part, self._training, self._rng, mask, self.n_threads)
 
     def backward(self, x, n):
         """Fill the gradient buffer from ``output_gradient(n)``.

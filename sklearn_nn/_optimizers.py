@@ -59,6 +59,10 @@ class SGD:
             self.nesterov,
         )
 
+    def forget(self, entries):
+        """Drop the state of ``entries`` (bool mask or indices): pruned weights."""
+        self.velocity[entries] = 0
+
     def iteration_ends(self, time_step):
         """End of an epoch; ``time_step`` is the number of samples seen so far."""
         if self.lr_schedule == "invscaling":
@@ -124,6 +128,11 @@ class Adam:
             cast(self.beta_2),
             cast(self.epsilon),
         )
+
+    def forget(self, entries):
+        """Drop the state of ``entries`` (bool mask or indices): pruned weights."""
+        self.m[entries] = 0
+        self.v[entries] = 0
 
     def iteration_ends(self, time_step):
         """Adam has no epoch-level schedule."""

@@ -42,6 +42,7 @@ def fit_stochastic(est, job, state, incremental):
         l1=l1,
         rng=rng,
         n_threads=job.n_threads,
+        keep=job.keep,
         clip_norm=None if est.clip_norm is None else float(est.clip_norm),
         penalty_per=est._penalty_per,
     )

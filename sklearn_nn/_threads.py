@@ -59,16 +59,17 @@ _pinned_user_threads = 1
 
 
 @contextmanager
-def kernel_threads(network):
+def kernel_threads(network, own_threads=False):
     """Context giving the threads for ``network``'s split kernels.
 
-    For a network that splits its batch: the user's BLAS thread limit, with BLAS
+    For a network that splits its batch (or ``own_threads``: a layer runs its own
+    parts, as quantised Dense layers do): the user's BLAS thread limit, with BLAS
     pinned to one thread inside the context (every time, so that the GEMMs, and the
     model, never depend on the thread count). Otherwise 1, and nothing is changed
     (no threadpoolctl query either: ~1 ms).
     """
     global _pin_count, _pin, _pinned_user_threads
-    if not network.splits_batch:
+    if not (network.splits_batch or own_threads):
         yield 1
         return
     with _lock:

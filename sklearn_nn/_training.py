@@ -138,7 +138,9 @@ def rows_within(network, dtype, budget_bytes):
     return max(1, (budget_bytes - fixed) // max(per_row, 1))
 
 
-def predict_outputs(network, params, state, X, rows=None, n_threads=None):
+def predict_outputs(
+    network, params, state, X, rows=None, n_threads=None, constants=None
+):
     """Raw outputs (logits, or the regression output before its link) for X.
 
     Parameters
@@ -151,17 +153,22 @@ def predict_outputs(network, params, state, X, rows=None, n_threads=None):
     n_threads : int, default=None
         Threads for the image layers (None: from ``kernel_threads``, BLAS pinned
         to one thread meanwhile; an int means the caller set that up).
+    constants : list of dict, default=None
+        A compressed model's per-layer arrays (see ``LayerArrays.constants``);
+        its int8 kernels run on threads as split layers do.
     """
     if n_threads is None:
-        with kernel_threads(network) as n_threads:
-            return predict_outputs(network, params, state, X, rows, n_threads)
+        with kernel_threads(network, constants is not None) as n_threads:
+            return predict_outputs(
+                network, params, state, X, rows, n_threads, constants
+            )
     if rows is None:
         n_total = len(X.indptr) - 1 if isinstance(X, CSRRows) else X.shape[0]
         rows = np.arange(n_total)
     n_total = rows.shape[0]
     chunk = min(PREDICT_CHUNK, rows_within(network, params.dtype, PREDICT_BUFFER_BYTES))
     chunk = max(1, min(chunk, n_total))
-    bound = network.bind(params, state, chunk, n_threads=n_threads)
+    bound = network.bind(params, state, chunk, n_threads=n_threads, constants=constants)
     x_buf = (
         None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
     )
@@ -201,6 +208,10 @@ class Trainer:
         sample weight (scikit-learn's MLP), or the data's, so that each step's
         expected gradient is that of ``mean loss + penalty / total weight``
         (scikit-learn's LogisticRegression objective).
+    keep : ndarray of bool of shape (n_params,), default=None
+        A pruned model's mask (False: pruned). Gradients are zeroed there, so
+        pruned weights, already 0 with no optimizer state, stay exactly 0 under
+        every solver.
     """
 
     def __init__(
@@ -218,6 +229,7 @@ class Trainer:
         n_threads=1,
         clip_norm=None,
         penalty_per="batch",
+        keep=None,
     ):
         dtype = params.dtype
         self.network, self.params, self.data = network, params, data
@@ -225,6 +237,7 @@ class Trainer:
         self.bound = network.bind(params, state, batch_size, self.grads, n_threads)
         k = network.n_trainable
         self.trainable, self.trainable_grads = params[:k], self.grads[:k]
+        self.keep = None if keep is None else keep[:k].astype(dtype)
         self.loss_kernel = LOSSES[loss][0]
         self.alpha, self.l1, self.rng = alpha, l1, rng
         self.clip_norm = clip_norm
@@ -273,6 +286,8 @@ class Trainer:
             z, y, sw, dtype(1.0 / sw_sum), self.bound.output_gradient(n)
         )
         self.bound.backward(x, n)
+        if self.keep is not None:
+            np.multiply(self.trainable_grads, self.keep, out=self.trainable_grads)
         if self.clip_norm is not None:
             clip_by_global_norm(self.trainable_grads, self.clip_norm)
         per = sw_sum if self.data_weight is None else self.data_weight
@@ -375,6 +390,9 @@ class Trainer:
         l2 = self.alpha / sw_sum
         value += penalty_value(self.params, self.network.n_penalized, l2, 0.0)
         add_penalty_gradient(self.params, self.network.n_penalized, dtype(l2), total)
+        if self.keep is not None:
+            # L-BFGS's directions are combinations of gradients: 0 stays 0
+            np.multiply(total, self.keep, out=total)
         return value, total.astype(np.float64)
 
 

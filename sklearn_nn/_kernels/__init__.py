@@ -32,10 +32,13 @@ losses              losses.py          softmax_log_loss, sigmoid_log_loss,
                                        squared_error, poisson (value + d_z)
 optimizer updates   optim.py           sgd_update, adam_update, penalty_value,
                                        add_penalty_gradient, clip_by_global_norm
+int8 GEMM (VNNI)    vnni.py            int8_gemm, pack_weights (HAS_VNNI)
+int8 dense layer    quantized.py       quantized_dense_forward, quantize_rows,
+                                       int8_scratch (inference only)
 =================== ================== ============================================
 
 Conventions: inputs first, outputs last; gradients are named ``d_<name>``; data is
 (n_samples, n_features), sequences (n_samples, timesteps, features), images
 (n_samples, height, width, channels); every kernel
-compiles for float32 and float64. The decorator policy is in ``_jit.py``.
+compiles for float32 and float64, but the int8 ones (float32 models only). The decorator policy is in ``_jit.py``.
 """

@@ -95,6 +95,8 @@ class Batch(NamedTuple):
         (0.0), when a layer below makes a mask (``Embedding(mask_zero=True)``)
         and every layer between passes it on (``passes_mask``); else None.
         Layers that pool or attend over time leave padding out.
+    n_threads : int
+        Threads the network runs on (a layer may cut its own work into parts).
     """
 
     n: int
@@ -104,6 +106,7 @@ class Batch(NamedTuple):
     training: bool = False
     rng: object = None
     mask: object = None
+    n_threads: int = 1
 
 
 class LayerArrays:
@@ -121,16 +124,20 @@ class LayerArrays:
         What ``Layer.allocate`` returned.
     in_shape : tuple of int
         Shape of one input sample.
+    constants : dict
+        Arrays a compressed model's layer predicts with besides its parameters
+        (a quantised Dense layer's int8 weights: ``{"int8": ...}``); else empty.
     """
 
-    __slots__ = ("params", "grads", "state", "buffers", "in_shape", "out")
+    __slots__ = ("params", "grads", "state", "buffers", "in_shape", "out", "constants")
 
-    def __init__(self, params, grads, state, buffers, in_shape):
+    def __init__(self, params, grads, state, buffers, in_shape, constants=None):
         self.params = params
         self.grads = grads
         self.state = state
         self.buffers = buffers
         self.in_shape = in_shape
+        self.constants = {} if constants is None else constants
         self.out = None  # the last forward's output, kept for backward
 
 

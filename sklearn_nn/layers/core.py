@@ -20,6 +20,9 @@ from .._kernels.dense import (
     dense_forward,
 )
 from .._kernels.dropout import dropout_backward, dropout_forward
+from .._kernels.quantized import int8_scratch, quantized_dense_forward
+from .._kernels.vnni import ROWS
+from .._threads import BATCH_PARTS, run_parts
 from .base import CSRRows, Layer, ParamSpec, check_bool, check_positive_int
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Reshape"]
@@ -120,12 +123,48 @@ class Dense(Layer):
         w = arrays.params["kernel"]
         b = arrays.params["bias"] if self.use_bias else buffers["zero_bias"]
         z, a = buffers["z"][:n], buffers["a"][:n]
+        int8 = arrays.constants.get("int8")
         if isinstance(x, CSRRows):
             code = buffers["code"]
             csr_dense_forward(x.data, x.indices, x.indptr, x.rows, w, b, code, z, a)
+        elif int8 is not None:
+            self._int8_forward(np.ascontiguousarray(x), int8, b, buffers, batch)
         else:
             dense_forward(x, w, b, buffers["code"], z, a)
         return a
+
+    def _int8_forward(self, x, int8, b, buffers, batch):
+        # a quantised model (sklearn_nn.compression.quantize): int8 weights, inputs
+        # quantised per row; parts of the batch on threads, each with its own
+        # scratch rows (whole tiles), so results do not depend on the thread count
+        packed, colsum, scales = int8
+        n, code = batch.n, buffers["code"]
+        scratch = buffers.get("int8")
+        if scratch is None:
+            scratch = buffers["int8"] = int8_scratch(
+                buffers["a"].shape[0], x.shape[1], packed.shape[0], BATCH_PARTS
+            )
+        xq, sx, zp, acc = (scratch[k] for k in ("xq", "sx", "zp", "acc"))
+        z, a = buffers["z"], buffers["a"]
+
+        def part(k, lo, hi):
+            s = lo + k * ROWS  # see int8_scratch
+            quantized_dense_forward(
+                x[lo:hi],
+                packed,
+                colsum,
+                scales,
+                b,
+                code,
+                xq[s:],
+                sx[s:],
+                zp[s:],
+                acc[s:],
+                z[lo:hi],
+                a[lo:hi],
+            )
+
+        run_parts(n, batch.n_threads, part)
 
     def backward(self, x, arrays, batch, d_x):
         """Kernel, bias and (unless ``d_x`` is None) input gradients."""

@@ -1,0 +1,54 @@
+"""
+=====================================================
+Pruning and quantisation: accuracy against model size
+=====================================================
+
+Train an MLP on the digits, then shrink it two ways with
+:mod:`sklearn_nn.compression`: magnitude pruning at growing sparsity (with and
+without a few epochs of fine-tuning, during which the pruned weights stay exactly
+zero), and int8 / float16 quantisation. The left plot shows held-out accuracy
+against sparsity, the right one accuracy against pickle size.
+"""
+
+import pickle
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from sklearn_nn import MLPClassifier
+from sklearn_nn.compression import prune, quantize
+
+X, y = load_digits(return_X_y=True)
+X = (X / 16).astype(np.float32)
+X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+model = MLPClassifier((256, 128), max_iter=60, random_state=0).fit(X_train, y_train)
+
+amounts = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98]
+plain, tuned = [], []
+for amount in amounts:
+    pruned = prune(model, amount)
+    plain.append(pruned.score(X_test, y_test))
+    pruned.set_params(warm_start=True, max_iter=10).fit(X_train, y_train)
+    tuned.append(pruned.score(X_test, y_test))
+
+variants = {
+    "float32": model,
+    "float16": quantize(model, "float16"),
+    "int8": quantize(model, "int8"),
+    "int8, 90% pruned": quantize(prune(model, 0.9), "int8"),
+}
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+left.plot(amounts, plain, "o-", label="pruned")
+left.plot(amounts, tuned, "s-", label="pruned, then 10 epochs of fine-tuning")
+left.set(xlabel="fraction of weights pruned", ylabel="test accuracy")
+left.legend()
+for name, est in variants.items():
+    size = len(pickle.dumps(est)) / 1024
+    right.scatter(size, est.score(X_test, y_test))
+    right.annotate(name, (size, est.score(X_test, y_test)))
+right.set(xlabel="pickle size (KiB)", ylabel="test accuracy", xscale="log")
+fig.tight_layout()
+plt.show()
