@@ -79,6 +79,7 @@ def accuracy_table(quick, rng):
         "float32 / int8 / float16 (KiB) | int8 / float32 |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    print("\n".join(lines), flush=True)
     for name, est, X, y in models(quick, rng):
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)
         est.fit(X_tr, y_tr)
@@ -128,6 +129,7 @@ def throughput_table(quick, rng):
         "pruned 90% rows/s |",
         "|---|---|---|---|---|---|",
     ]
+    print("\n".join(lines), flush=True)
     for name, est, data in (
         ("MLP 784-256-128-10", mlp, X),
         ("reference CNN", cnn, Xc),
