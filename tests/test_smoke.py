@@ -82,3 +82,17 @@ def test_smoke_callbacks_follow_the_scikit_learn_version():
         assert not hasattr(MLPClassifier(), "set_callbacks")
     else:
         assert hasattr(MLPClassifier(), "set_callbacks")
+
+
+def test_smoke_prune_and_quantize():
+    # the int8 kernel is an LLVM intrinsic: it must compile on the oldest numba too
+    from sklearn_nn.compression import prune, quantize
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    model = MLPClassifier((32,), max_iter=20, random_state=0).fit(X, y)
+    small = quantize(prune(model, 0.5), "int8")
+    assert small.score(X, y) == pytest.approx(model.score(X, y), abs=0.05)
+    assert np.array_equal(
+        pickle.loads(pickle.dumps(small)).predict(X), small.predict(X)
+    )

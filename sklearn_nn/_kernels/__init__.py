@@ -39,6 +39,7 @@ int8 dense layer    quantized.py       quantized_dense_forward, quantize_rows,
 
 Conventions: inputs first, outputs last; gradients are named ``d_<name>``; data is
 (n_samples, n_features), sequences (n_samples, timesteps, features), images
-(n_samples, height, width, channels); every kernel
-compiles for float32 and float64, but the int8 ones (float32 models only). The decorator policy is in ``_jit.py``.
+(n_samples, height, width, channels); every kernel compiles for float32 and
+float64, but the int8 ones (float32 models only). The decorator policy is in
+``_jit.py``.
 """
