@@ -7,6 +7,7 @@ from ._neuralnet import NeuralNetClassifier, NeuralNetRegressor
 from ._plotting import LossCurveDisplay
 from ._pretrained import Pretrained
 from ._rnn import RNNClassifier, RNNRegressor
+from ._version import __version__  # noqa: F401  (the package version)
 
 __all__ = [
     "CNNClassifier",
@@ -21,4 +22,3 @@ __all__ = [
     "RNNClassifier",
     "RNNRegressor",
 ]
-__version__ = "0.1.0"

@@ -24,6 +24,7 @@ from ._fit_state import FitJob, FitState, ValidationSet, set_fitted_attributes
 from ._kernels.losses import LOSSES
 from ._lbfgs import fit_lbfgs
 from ._network import Network
+from ._persistence import pickled_state, restore_state
 from ._stochastic import fit_stochastic
 from ._threads import kernel_threads
 from ._training import TrainingData, divergence_ratio, predict_outputs
@@ -258,7 +259,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit(
         self, X, y, sample_weight, incremental, classes=None, X_val=None, y_val=None
     ):
-        compressed.check_trainable(self)
+        compressed.check_trainable(self, incremental)
         # the callback context is set up before the snapshot, so that a failed fit's
         # restore keeps it for the callbacks' teardown
         epochs = 1 if incremental else self.max_iter
@@ -384,7 +385,8 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         }
 
     def _set_param_views(self):
-        self.__dict__.update(self._param_views(self._network, self._params))
+        params = compressed.viewed_params(self)
+        self.__dict__.update(self._param_views(self._network, params))
 
     def _model_attributes(self, network, loss, params, state):
         """The fitted attributes predictions read: the model, without its history."""
@@ -401,22 +403,10 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return attributes
 
     def __getstate__(self):
-        # coefs_ / intercepts_ are views into _params: pickle the buffer once (a
-        # sparsified coef_ is no view: it is kept)
-        state = self.__dict__.copy()
-        for name in self._view_attributes:
-            if not sp.issparse(state.get(name)):
-                state.pop(name, None)
-        return compressed.pickled_state(state)
+        return pickled_state(self)
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
-        compressed.restore_params(self)
-        if "_params" in self.__dict__:
-            self._set_param_views()
-            for name in self._view_attributes:
-                if sp.issparse(state.get(name)):
-                    setattr(self, name, state[name])
+        restore_state(self, state)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -435,9 +425,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, dtype=self._params.dtype)
         self._network.layers[0].check_input(X)
-        constants = compressed.predict_constants(
-            self
-        )  # a quantised model's int8 weights
+        constants = compressed.predict_constants(self, X)  # int8, if quantised
         return predict_outputs(
             self._network, self._params, self._state, X, None, None, constants
         )

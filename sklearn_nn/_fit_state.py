@@ -170,6 +170,7 @@ def set_fitted_attributes(est, job, state):
     if job.keep is None:  # a new model: a former pruning mask no longer applies
         est.__dict__.pop("_prune_mask", None)
         est.__dict__.pop("sparsity_", None)
+    est.__dict__.pop("_quantized", None)  # a quantised model is never trained on
     est.n_iter_ = state.n_iter_
     est.loss_ = state.loss_
     est.t_ = state.t_

@@ -35,7 +35,8 @@ class SGD:
         """One update of ``params`` in place (L2 ``l2``, cumulative L1 ``l1``)."""
         cast = params.dtype.type
         if l1 > 0:
-            if getattr(self, "l1_received", None) is None:  # also pickles before L1
+            received = getattr(self, "l1_received", None)  # None: pickled before L1
+            if received is None or received.size != n_penalized:
                 self.l1_received = np.zeros(n_penalized)
                 self.l1_total = 0.0
             # momentum makes the steady step lr g / (1 - momentum): the penalty

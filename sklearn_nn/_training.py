@@ -20,6 +20,8 @@ PREDICT_CHUNK = 4096
 #: bytes of layer buffers per predict chunk (the reference CNN needs 0.9-1.2 MB a row
 #: on 32x32x3 images, an MLP 784-256-128-10 5 kB)
 PREDICT_BUFFER_BYTES = 64 * 2**20
+#: fewest rows a quantised model's predict runs its int8 layers on threads for
+OWN_THREADS_ROWS = 2048
 #: bytes of layer buffers for the full-batch L-BFGS objective, computed in chunks of
 #: rows beyond it (binds for image networks: an MLP's rows need a few kB)
 LBFGS_BUFFER_BYTES = 256 * 2**20
@@ -158,10 +160,16 @@ def predict_outputs(
         its int8 kernels run on threads as split layers do.
     """
     if n_threads is None:
-        with kernel_threads(network, constants is not None) as n_threads:
+        # int8 layers run their own parts on threads, worth pinning BLAS for only
+        # on batches large enough (a threadpoolctl round trip costs ~4 ms)
+        n_rows = X.shape[0] if rows is None and not isinstance(X, CSRRows) else 0
+        own_threads = constants is not None and n_rows >= OWN_THREADS_ROWS
+        with kernel_threads(network, own_threads) as n_threads:
             return predict_outputs(
                 network, params, state, X, rows, n_threads, constants
             )
+    # all rows of a C-ordered array go by slices (views); others are copied in
+    by_slices = rows is None and isinstance(X, np.ndarray) and X.flags.c_contiguous
     if rows is None:
         n_total = len(X.indptr) - 1 if isinstance(X, CSRRows) else X.shape[0]
         rows = np.arange(n_total)
@@ -169,13 +177,16 @@ def predict_outputs(
     chunk = min(PREDICT_CHUNK, rows_within(network, params.dtype, PREDICT_BUFFER_BYTES))
     chunk = max(1, min(chunk, n_total))
     bound = network.bind(params, state, chunk, n_threads=n_threads, constants=constants)
-    x_buf = (
-        None if isinstance(X, CSRRows) else np.empty((chunk,) + X.shape[1:], X.dtype)
-    )
+    x_buf = None
+    if not (by_slices or isinstance(X, CSRRows)):
+        x_buf = np.empty((chunk,) + X.shape[1:], X.dtype)
     out = np.empty((n_total,) + network.out_shape, dtype=params.dtype)
     for start in range(0, n_total, chunk):
         stop = min(start + chunk, n_total)
-        x = take_rows(X, rows[start:stop], x_buf)
+        if by_slices:
+            x = X[start:stop]
+        else:
+            x = take_rows(X, rows[start:stop], x_buf)
         out[start:stop] = bound.forward(x, stop - start)
     return out
 

@@ -201,7 +201,7 @@ def dequantize(estimator):
         raise ValueError("This model is not quantised: there is nothing to undo.")
     model = copy.deepcopy(estimator)
     del model._quantized
-    model._set_param_views()
+    model._set_param_views()  # writeable again
     if sp.issparse(getattr(estimator, "coef_", None)):
         model.sparsify()
     return model

@@ -1,6 +1,33 @@
 """Warnings of sklearn_nn (its errors are scikit-learn's ValueError and TypeError)."""
 
-__all__ = ["DivergenceWarning"]
+__all__ = ["DivergenceWarning", "InconsistentVersionWarning"]
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A model pickled by one version of sklearn_nn was loaded by another.
+
+    As scikit-learn's own ``InconsistentVersionWarning``: the model may predict
+    differently or fail; refit it, or load it with the version that fitted it.
+
+    Attributes
+    ----------
+    estimator_name : str
+    original_version, current_version : str
+        The sklearn_nn versions that fitted and that loaded the model.
+    """
+
+    def __init__(self, estimator_name, original_version, current_version):
+        self.estimator_name = estimator_name
+        self.original_version = original_version
+        self.current_version = current_version
+
+    def __str__(self):
+        return (
+            f"Trying to load {self.estimator_name} from sklearn_nn version "
+            f"{self.original_version} when using version {self.current_version}. "
+            "This might lead to breaking code or invalid results; refit the model "
+            "with this version, or load it with the one that fitted it."
+        )
 
 
 class DivergenceWarning(UserWarning):

@@ -1,11 +1,13 @@
 """sklearn_nn.compression: pruning keeps its zeros through training; quantised
 models predict as the same integer arithmetic does, pickle small, refuse training."""
 
+import copy
 import pickle
 import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -24,8 +26,10 @@ from sklearn_nn import (
     NeuralNetClassifier,
     RNNClassifier,
 )
+from sklearn_nn import _quantized as quantized_module
 from sklearn_nn._kernels.vnni import HAS_VNNI
-from sklearn_nn._quantized import quantize_per_channel
+from sklearn_nn._quantized import predict_constants, quantize_per_channel
+from sklearn_nn._training import predict_outputs
 from sklearn_nn.compression import dequantize, prune, quantize
 from sklearn_nn.layers import Dense, Dropout, LayerNormalization
 
@@ -151,10 +155,15 @@ def test_pruning_mask_survives_pickle():
 
 def _reference_int8_mlp(est, X):
     """numpy: each Dense layer's inputs quantised per row to uint8, int8 weights
-    per column, exact integer product, float32 rescaling, then the activation."""
+    per column, exact integer product, float32 rescaling, then the activation; the
+    layers too small for int8 to pay in float32 with the dequantised weights."""
     a = X.astype(np.float32)
     for i, (w, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
         wq, sw = quantize_per_channel(w)
+        if w.size < quantized_module.INT8_MIN_WEIGHTS:
+            z = a @ (wq.astype(np.float64) * sw).astype(np.float32) + b
+            a = np.maximum(z, 0) if i < len(est.coefs_) - 1 else z
+            continue
         lo, hi = np.minimum(a.min(1), 0), np.maximum(a.max(1), 0)
         sx = ((hi - lo) / np.float32(255)).astype(np.float32)
         sx[sx == 0] = 1
@@ -170,8 +179,11 @@ def _reference_int8_mlp(est, X):
 
 @pytest.mark.skipif(not HAS_VNNI, reason="int8 kernels need avx512_vnni here")
 def test_int8_predictions_equal_the_integer_reference():
-    est, X, _ = _fitted("mlp")
+    X, y = _digits()
+    # 64x256 and 256x128 run int8, the 128x10 output layer float32
+    est = MLPClassifier((256, 128), max_iter=10, random_state=0).fit(X, y)
     q = quantize(est)
+    assert [bool(c) for c in predict_constants(q, X)] == [True, True, False]
     assert_allclose(q.decision_function(X), _reference_int8_mlp(q, X), atol=1e-5)
     # the quantised model does not predict with the float path
     float_path = dequantize(q).decision_function(X)
@@ -181,13 +193,61 @@ def test_int8_predictions_equal_the_integer_reference():
 
 @pytest.mark.skipif(not HAS_VNNI, reason="int8 kernels need avx512_vnni here")
 def test_int8_predictions_do_not_depend_on_threads():
+    X, y = _digits()
+    est = MLPClassifier((256,), max_iter=10, random_state=0).fit(X, y)
+    q = quantize(est)
+    constants = predict_constants(q, X)
+    outputs = [
+        predict_outputs(
+            q._network, q._params, q._state, X, n_threads=n, constants=constants
+        )
+        for n in (1, 2, 3)  # lanes of batch parts, whatever the CPU count
+    ]
+    assert_array_equal(outputs[0], outputs[1])
+    assert_array_equal(outputs[0], outputs[2])
+    assert_array_equal(outputs[0], q.decision_function(X))
+    with threadpool_limits(1):
+        assert_array_equal(q.decision_function(X), outputs[0])
+
+
+def test_int8_needs_vnni_on_the_target_numba_compiles_for(monkeypatch):
+    # without VNNI (or when NUMBA_CPU_NAME names another CPU) int8 models predict
+    # with their dequantised float32 weights; nothing compiles the intrinsic
+    import subprocess
+    import sys
+
+    code = "from sklearn_nn._kernels.vnni import HAS_VNNI; print(HAS_VNNI)"
+    env = {"NUMBA_CPU_NAME": "generic", "PATH": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "False", out.stderr
+    monkeypatch.setattr(quantized_module, "HAS_VNNI", False)
     est, X, _ = _fitted("mlp")
     q = quantize(est)
-    with threadpool_limits(1):
-        one = q.predict_proba(X)
-    with threadpool_limits(2):
-        two = q.predict_proba(X)
-    assert_array_equal(one, two)
+    assert predict_constants(q, X) is None
+    assert_array_equal(q.decision_function(X), dequantize(q).decision_function(X))
+
+
+def test_sparse_input_predicts_with_the_float_weights_in_every_layer():
+    X, y = _digits()
+    est = MLPClassifier((30,), max_iter=30, random_state=0).fit(X, y)
+    q = quantize(est)
+    float_path = dequantize(q).predict_proba(X)
+    assert_allclose(q.predict_proba(sp.csr_matrix(X)), float_path, atol=1e-6)
+
+
+def test_quantized_coefs_are_read_only_views():
+    est, X, _ = _fitted("mlp")
+    q = quantize(est)
+    with pytest.raises(ValueError, match="read-only"):
+        q.coefs_[0][0, 0] = 1.0
+    q = pickle.loads(pickle.dumps(q))
+    with pytest.raises(ValueError, match="read-only"):
+        q.intercepts_[0][0] = 1.0
+    trainable = dequantize(q)
+    trainable.coefs_[0][0, 0] = 1.0
+    assert trainable._params[0] == 1.0  # still a view of the trained buffer
 
 
 @pytest.mark.parametrize("dtype", ["int8", "float16"])
@@ -198,7 +258,10 @@ def test_quantized_models_predict_close_and_round_trip(name, dtype):
     assert type(q) is type(est)
     assert q.score(X, y) == pytest.approx(est.score(X, y), abs=0.05)
     loaded = pickle.loads(pickle.dumps(q))
-    assert_array_equal(loaded.predict(X), q.predict(X))
+    raw = q.decision_function if hasattr(q, "decision_function") else q.predict
+    for copied in (loaded, copy.deepcopy(q)):
+        copied_raw = getattr(copied, raw.__name__)
+        assert_array_equal(copied_raw(X), raw(X))
     assert check_scoring(loaded)(loaded, X, y) == q.score(X, y)
     assert len(pickle.dumps(q)) < len(pickle.dumps(est))
 
@@ -212,13 +275,20 @@ def test_int8_pickle_is_under_a_third_of_float32():
 def test_quantized_model_refuses_training_and_dequantize_trains():
     est, X, y = _fitted("mlp")
     q = quantize(est)
-    for train in (lambda: q.fit(X, y), lambda: q.partial_fit(X, y)):
+    before = q.predict_proba(X)
+    warm = quantize(est).set_params(warm_start=True)
+    for train in (lambda: q.partial_fit(X, y), lambda: warm.fit(X, y)):
         with pytest.raises(TypeError, match="dequantize"):
             train()
+    assert_array_equal(q.predict_proba(X), before)  # the refused model is intact
     trainable = dequantize(q)
     assert_allclose(trainable.predict_proba(X), q.predict_proba(X), atol=0.02)
     trainable.partial_fit(X, y)
     clone(q).fit(X, y)  # an untrained copy fits as any estimator does
+    # a new fit starts over, as fit does in scikit-learn: a float model again
+    q.fit(X, y)
+    assert not hasattr(q, "_quantized") and q.coefs_[0].flags.writeable
+    q.partial_fit(X, y)
 
 
 def test_quantized_model_in_a_pipeline():

@@ -79,14 +79,17 @@ def quantized_dense_forward(x, wp, colsum, w_scales, b, code, xq, sx, zp, acc, z
     n_pad = -(-n // ROWS) * ROWS
     for i in range(n, n_pad):  # rows of the last tile beyond n: any finite values
         xq[i, :] = 0
-    int8_gemm(xq[:n_pad], wp, acc[:n_pad])
-    for i in range(n):
-        scale, offset = sx[i], zp[i]
-        for j in range(m):
-            z[i, j] = np.float32(acc[i, j] - offset * colsum[j]) * (scale * w_scales[j])
-            z[i, j] += b[j]
-    if code != IDENTITY:
-        activation_forward(z, code, a)
+    # one tile of rows at a time: its int32 results are rescaled while in L1
+    for lo in range(0, n_pad, ROWS):
+        hi = min(lo + ROWS, n)
+        int8_gemm(xq[lo : lo + ROWS], wp, acc[lo : lo + ROWS])
+        for i in range(lo, hi):
+            scale, offset = sx[i], zp[i]
+            for j in range(m):
+                v = np.float32(acc[i, j] - offset * colsum[j]) * (scale * w_scales[j])
+                z[i, j] = v + b[j]
+        if code != IDENTITY:
+            activation_forward(z[lo:hi], code, a[lo:hi])
 
 
 def int8_scratch(n_rows, n_inputs, n_packed_outputs, n_parts):

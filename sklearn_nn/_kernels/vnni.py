@@ -15,7 +15,7 @@ import numpy as np
 from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic
 
 from ._jit import inline, jit
@@ -23,7 +23,22 @@ from ._jit import inline, jit
 #: rows and 16-column vectors of one register tile (8 x 2 accumulators of 16 lanes)
 ROWS, TILE_VECTORS, LANES = 8, 2, 16
 
-HAS_VNNI = "+avx512vnni" in llvm.get_host_cpu_features().flatten().split(",")
+
+def _target_has_vnni():
+    # the CPU Numba compiles for: NUMBA_CPU_NAME / NUMBA_CPU_FEATURES (portable
+    # caches, containers) override the host, and LLVM aborts the process on an
+    # instruction its target lacks
+    if config.CPU_FEATURES is not None:
+        features = config.CPU_FEATURES
+    elif config.CPU_NAME not in (None, "host"):
+        return False  # a named CPU: its features are not known here, so no VNNI
+    else:
+        features = llvm.get_host_cpu_features().flatten()
+    return "+avx512vnni" in features.split(",")
+
+
+#: whether the int8 kernels can run (else int8 models predict in float32)
+HAS_VNNI = _target_has_vnni()
 
 _I8, _I32, _I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
 

@@ -1,0 +1,176 @@
+"""ONNX export through skl2onnx: ``import sklearn_nn.onnx``, then ``to_onnx`` as usual.
+
+Importing this module registers a shape calculator and a converter for every
+sklearn_nn estimator with skl2onnx (``update_registered_converter``), so that
+``skl2onnx.to_onnx(est, X[:1])`` and ``to_onnx(Pipeline([..., ("nn", est)]), X[:1])``
+work and the model runs in onnxruntime. Registration is explicit, on import, rather
+than automatic whenever skl2onnx is installed: importing sklearn_nn stays as fast
+as it is, and skl2onnx is imported only by those who export. Install the extra with
+``pip install "sklearn-nn[onnx]"`` (skl2onnx, onnx, onnxruntime).
+
+Classifiers follow skl2onnx's conventions: a ``label`` output and a
+``probabilities`` output, with the ``zipmap`` option (default True: a list of
+dicts; ``options={"zipmap": False}`` gives a tensor). Regressors give ``variable``
+of shape (n_samples, n_outputs). A layer without a converter raises a ValueError
+naming it.
+
+Examples
+--------
+>>> import numpy as np
+>>> import onnxruntime as ort
+>>> from skl2onnx import to_onnx
+>>> from sklearn.datasets import load_digits
+>>> import sklearn_nn.onnx  # registers the converters
+>>> from sklearn_nn import MLPClassifier
+>>> X, y = load_digits(return_X_y=True)
+>>> X = (X / 16).astype(np.float32)
+>>> model = MLPClassifier((32,), max_iter=20, random_state=0).fit(X, y)
+>>> onx = to_onnx(model, X[:1], options={"zipmap": False})
+>>> session = ort.InferenceSession(onx.SerializeToString())
+>>> labels, proba = session.run(None, {"X": X})
+>>> bool(np.abs(proba - model.predict_proba(X)).max() < 1e-5)
+True
+"""
+
+import numpy as np
+from onnx import TensorProto
+from skl2onnx import update_registered_converter
+from skl2onnx._parse import _parse_sklearn_classifier, _parse_sklearn_simple_model
+from skl2onnx.common.data_types import guess_proto_type
+from skl2onnx.common.shape_calculator import (
+    calculate_linear_classifier_output_shapes,
+    calculate_linear_regressor_output_shapes,
+)
+from sklearn.base import is_classifier
+from sklearn.utils.validation import check_is_fitted
+
+from .. import (
+    CNNClassifier,
+    CNNRegressor,
+    LogisticRegression,
+    MLPClassifier,
+    MLPRegressor,
+    NeuralNetClassifier,
+    NeuralNetRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
+from ._layers import EMITTERS, Graph, network_outputs
+
+__all__ = ["EMITTERS", "register"]
+
+CLASSIFIERS = (
+    CNNClassifier,
+    LogisticRegression,
+    MLPClassifier,
+    NeuralNetClassifier,
+    RNNClassifier,
+)
+REGRESSORS = (CNNRegressor, MLPRegressor, NeuralNetRegressor, RNNRegressor)
+
+
+def _graph(scope, operator, container):
+    model = operator.raw_operator
+    if getattr(model, "_quantized", None) is not None:
+        raise ValueError(
+            "A quantised model is exported with its dequantised float weights: "
+            "export sklearn_nn.compression.dequantize(model)."
+        )
+    proto = guess_proto_type(operator.inputs[0].type)
+    if proto != TensorProto.DOUBLE:
+        proto = TensorProto.FLOAT
+    g = Graph(
+        scope,
+        container,
+        proto,
+        np.float64 if proto == TensorProto.DOUBLE else np.float32,
+    )
+    x = operator.inputs[0].full_name
+    if guess_proto_type(operator.inputs[0].type) != proto:
+        x = g.op("Cast", [x], to=proto)
+    z = network_outputs(g, model._network, model._params, model._state, x)
+    return model, g, z
+
+
+def _convert_classifier(scope, operator, container):
+    model, g, z = _graph(scope, operator, container)
+    label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
+    multilabel = model._label_binarizer.y_type_ == "multilabel-indicator"
+    if model._multiclass():
+        g.op("Softmax", [z], output=proba, axis=1)
+    elif multilabel:
+        g.op("Sigmoid", [z], output=proba)
+    else:  # binary: the positive class's logit
+        positive = g.op("Sigmoid", [z])
+        negative = g.op("Sub", [g.const("one", 1.0), positive])
+        g.op("Concat", [negative, positive], output=proba, axis=1)
+    if multilabel:
+        above = g.op("Greater", [proba, g.const("half", 0.5)])
+        g.op("Cast", [above], output=label, to=TensorProto.INT64)
+        return
+    best = g.op("ArgMax", [proba], axis=1, keepdims=0)
+    classes = model.classes_
+    if np.issubdtype(classes.dtype, np.integer) or classes.dtype == np.bool_:
+        g.op("Gather", [g.const("classes", classes, TensorProto.INT64, np.int64), best],
+             output=label)  # fmt: skip
+    elif np.issubdtype(classes.dtype, np.floating):
+        raise ValueError(
+            "ONNX labels are int64 or strings: fit with integer or string labels "
+            f"(got {classes.dtype} classes_)."
+        )
+    else:
+        names = np.array([str(c).encode("utf-8") for c in classes])
+        g.op("Gather", [g.const("classes", names, TensorProto.STRING, object), best],
+             output=label)  # fmt: skip
+
+
+def _convert_regressor(scope, operator, container):
+    model, g, z = _graph(scope, operator, container)
+    output = operator.outputs[0].full_name
+    if model.out_activation_ == "exp":  # Poisson: the log link's inverse
+        z = g.op("Exp", [z])
+    g.op("Identity", [z], output=output)
+
+
+def _parse_classifier(scope, model, inputs, custom_parsers=None):
+    # skl2onnx's parser reads classes_ first: an unfitted model must fail here,
+    # with scikit-learn's NotFittedError, not skl2onnx's "number of classes"
+    check_is_fitted(model)
+    return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
+
+
+def _parse_regressor(scope, model, inputs, custom_parsers=None):
+    check_is_fitted(model)
+    return _parse_sklearn_simple_model(scope, model, inputs, custom_parsers)
+
+
+_CLASSIFIER_OPTIONS = {
+    "zipmap": [True, False, "columns"],
+    "nocl": [True, False],
+    "output_class_labels": [False, True],
+}
+
+
+def register():
+    """Register the converters with skl2onnx (done on import; safe to repeat)."""
+    for cls in CLASSIFIERS:
+        update_registered_converter(
+            cls,
+            f"SklearnNN{cls.__name__}",
+            calculate_linear_classifier_output_shapes,
+            _convert_classifier,
+            parser=_parse_classifier,
+            options=_CLASSIFIER_OPTIONS,
+        )
+    for cls in REGRESSORS:
+        update_registered_converter(
+            cls,
+            f"SklearnNN{cls.__name__}",
+            calculate_linear_regressor_output_shapes,
+            _convert_regressor,
+            parser=_parse_regressor,
+        )
+    assert all(is_classifier(cls()) for cls in CLASSIFIERS)
+
+
+register()

@@ -1,0 +1,190 @@
+"""ONNX export: onnxruntime gives our predictions for every estimator and layer."""
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+ort = pytest.importorskip("onnxruntime")
+skl2onnx = pytest.importorskip("skl2onnx")
+
+import sklearn_nn.onnx  # noqa: E402, F401  (registers the converters)
+from sklearn_nn import (  # noqa: E402
+    CNNClassifier,
+    CNNRegressor,
+    LogisticRegression,
+    MLPClassifier,
+    MLPRegressor,
+    NeuralNetClassifier,
+    NeuralNetRegressor,
+)
+from sklearn_nn.compression import quantize  # noqa: E402
+from sklearn_nn.layers import (  # noqa: E402
+    GRU,
+    Activation,
+    AvgPool2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LayerNormalization,
+    MaxPool2D,
+    Reshape,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+TOL = 1e-5
+
+
+def _run(model, X):
+    options = {"zipmap": False} if is_classifier(model) else None
+    onx = skl2onnx.to_onnx(model, X[:1], options=options)
+    session = ort.InferenceSession(onx.SerializeToString())
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+def _digits(n=400):
+    X, y = load_digits(return_X_y=True)
+    return (X[:n] / 16).astype(np.float32), y[:n]
+
+
+def _check_classifier(model, X):
+    labels, proba = _run(model, X)
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=TOL)
+    np.testing.assert_array_equal(labels, model.predict(X))
+
+
+@pytest.mark.parametrize(
+    "activation", ["identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"]
+)
+def test_mlp_every_activation(activation):
+    X, y = _digits()
+    model = MLPClassifier((24, 12), activation=activation, max_iter=30, random_state=0)
+    _check_classifier(model.fit(X, y), X)
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [Conv2D(6, 3, padding="same"), MaxPool2D(), Flatten(), Dense(16)],
+        [
+            Conv2D(6, 3, strides=2, padding="same", activation="gelu"),
+            AvgPool2D(padding="same"),
+            Flatten(),
+        ],
+        [
+            Conv2D(5, (3, 2)),
+            BatchNormalization(),
+            Activation("tanh"),
+            MaxPool2D(3, 2, "same"),
+            Flatten(),
+        ],
+        [
+            Conv2D(4, 2, padding="same"),
+            AvgPool2D(3, 2, "same"),
+            Dropout(0.3),
+            Flatten(),
+            LayerNormalization(),
+        ],
+        [Flatten(), Reshape((16, 4)), Flatten(), Dense(8, "leaky_relu")],
+    ],
+    ids=[
+        "conv-max",
+        "strided-avg-same",
+        "bn-odd-window",
+        "avg-excludes-pad-ln",
+        "reshape",
+    ],
+)
+def test_every_image_layer_in_a_network(layers):
+    X, y = _digits()
+    model = NeuralNetClassifier(
+        layers, input_shape=(8, 8, 1), max_iter=3, random_state=0
+    )
+    _check_classifier(model.fit(X, y), X)
+
+
+def test_cnn_channels_first_and_default_stack():
+    X, y = _digits()
+    images = np.repeat(X.reshape(-1, 1, 8, 8), 2, axis=1).reshape(len(X), -1)
+    model = CNNClassifier(input_shape=(2, 8, 8), data_format="channels_first",
+                          padding="same", max_iter=2, random_state=0)  # fmt: skip
+    _check_classifier(model.fit(images, y), images)
+
+
+def test_binary_multilabel_and_string_labels():
+    X, y = make_classification(200, 10, random_state=0)
+    X = X.astype(np.float32)
+    for model in (
+        LogisticRegression(),
+        MLPClassifier((8,), max_iter=50, random_state=0),
+    ):
+        _check_classifier(model.fit(X, y), X)
+    Y = np.stack([y, 1 - y, (X[:, 0] > 0).astype(int)], axis=1)
+    multilabel = MLPClassifier((8,), max_iter=50, random_state=0).fit(X, Y)
+    labels, proba = _run(multilabel, X)
+    np.testing.assert_allclose(proba, multilabel.predict_proba(X), atol=TOL)
+    np.testing.assert_array_equal(labels, multilabel.predict(X))
+    names = np.array(["no", "yes"])[y]
+    _check_classifier(MLPClassifier((8,), max_iter=50, random_state=0).fit(X, names), X)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressors_single_and_multi_output(loss):
+    X, y = make_regression(200, 8, n_targets=2, random_state=0)
+    X = X.astype(np.float32)
+    y = np.abs(y) / 100 if loss == "poisson" else y / 100
+    for target in (y[:, 0], y):
+        model = MLPRegressor((16,), loss=loss, max_iter=50, random_state=0).fit(
+            X, target
+        )
+        (out,) = _run(model, X)
+        np.testing.assert_allclose(
+            out, model.predict(X).reshape(len(X), -1), rtol=1e-5, atol=TOL
+        )
+    images = np.abs(X[:, :4].repeat(4, axis=1))
+    cnn = CNNRegressor(conv_filters=(3,), kernel_size=2, input_shape=(4, 4, 1),
+                       hidden_layer_sizes=(8,), max_iter=5, random_state=0)  # fmt: skip
+    cnn.fit(images, y[:, 0])
+    (out,) = _run(cnn, images)
+    np.testing.assert_allclose(out.ravel(), cnn.predict(images), rtol=1e-5, atol=TOL)
+    net = NeuralNetRegressor([Dense(8), LayerNormalization()], max_iter=20).fit(X, y)
+    (out,) = _run(net, X)
+    np.testing.assert_allclose(out, net.predict(X), rtol=1e-5, atol=TOL)
+
+
+def test_pipeline_with_scaler_zipmap_and_float64():
+    X, y = _digits()
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier((16,), max_iter=30, random_state=0)
+    )
+    pipe.fit(X, y)
+    labels, proba = _run(pipe, X)
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=TOL)
+    np.testing.assert_array_equal(labels, pipe.predict(X))
+    onx = skl2onnx.to_onnx(pipe, X[:1])  # zipmap: a list of dicts, as skl2onnx
+    session = ort.InferenceSession(onx.SerializeToString())
+    _, dicts = session.run(None, {"X": X[:3]})
+    assert dicts[0][int(pipe.classes_[0])] == pytest.approx(
+        pipe.predict_proba(X[:3])[0, 0], abs=TOL
+    )
+    X64 = X.astype(np.float64)
+    model64 = MLPClassifier((16,), max_iter=30, random_state=0).fit(X64, y)
+    _check_classifier(model64, X64)
+
+
+def test_export_errors_name_the_problem():
+    X, y = _digits()
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(MLPClassifier(), X[:1])
+    sequence = NeuralNetClassifier(
+        [GRU(4), Dense(8)], input_shape=(8, 8), max_iter=1
+    ).fit(X, y)
+    with pytest.raises(ValueError, match="GRU.*no ONNX converter"):
+        skl2onnx.to_onnx(sequence, X[:1])
+    with pytest.raises(ValueError, match="dequantize"):
+        skl2onnx.to_onnx(quantize(MLPClassifier((8,), max_iter=5).fit(X, y)), X[:1])
