@@ -20,20 +20,33 @@ from sklearn_nn import (  # noqa: E402
     MLPRegressor,
     NeuralNetClassifier,
     NeuralNetRegressor,
+    RNNClassifier,
+    RNNRegressor,
 )
 from sklearn_nn.compression import quantize  # noqa: E402
 from sklearn_nn.layers import (  # noqa: E402
     GRU,
+    LSTM,
     Activation,
     AvgPool2D,
     BatchNormalization,
+    Bidirectional,
+    Conv1D,
     Conv2D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
     LayerNormalization,
+    MaxPool1D,
     MaxPool2D,
+    MultiHeadSelfAttention,
+    PositionalEncoding,
     Reshape,
+    SimpleRNN,
+    TransformerEncoder,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -177,14 +190,73 @@ def test_pipeline_with_scaler_zipmap_and_float64():
     _check_classifier(model64, X64)
 
 
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [SimpleRNN(6, activation="relu", return_sequences=True), SimpleRNN(5)],
+        [GRU(6, return_sequences=True), GRU(4)],
+        [LSTM(6, return_sequences=True), LSTM(4)],
+        [Bidirectional(GRU(5, return_sequences=True)), Bidirectional(LSTM(3))],
+        [MultiHeadSelfAttention(2), MultiHeadSelfAttention(4, 3, causal=True),
+         Flatten()],
+        [TransformerEncoder(2, ff_units=12, activation="gelu", causal=True),
+         GlobalMaxPooling1D()],
+        [Conv1D(5, 3, padding="same"), MaxPool1D(2, padding="same"),
+         Conv1D(4, 2, strides=2), GlobalAveragePooling1D()],
+    ],
+    ids=["rnn", "gru", "lstm", "bidirectional", "attention", "transformer", "conv1d"],
+)  # fmt: skip
+def test_every_sequence_layer_in_a_network(layers):
+    X, y = _digits()  # each image 8 timesteps of 8 pixels
+    model = NeuralNetClassifier(layers, input_shape=(8, 8), max_iter=2, random_state=0)
+    _check_classifier(model.fit(X, y), X)
+
+
+def test_text_and_rnn_estimators():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 30, (300, 10)).astype(np.float32)
+    y = (ids[:, 0] > ids[:, -1]).astype(int)
+    text = NeuralNetClassifier(
+        [Embedding(30, 8), PositionalEncoding(), TransformerEncoder(2, ff_units=16),
+         GlobalAveragePooling1D()],
+        input_shape=(10,), max_iter=3, random_state=0,
+    )  # fmt: skip
+    _check_classifier(text.fit(ids, y), ids)
+    X, digits = _digits()
+    rnn = RNNClassifier(cell="lstm", units=(6,), bidirectional=True, input_shape=(8, 8),
+                        max_iter=2, random_state=0)  # fmt: skip
+    _check_classifier(rnn.fit(X, digits), X)
+    reg = RNNRegressor(cell="gru", units=(6,), input_shape=(8, 8), max_iter=3)
+    reg.fit(X, X[:, 5])
+    (out,) = _run(reg, X)
+    np.testing.assert_allclose(out.ravel(), reg.predict(X), rtol=1e-5, atol=TOL)
+
+
 def test_export_errors_name_the_problem():
     X, y = _digits()
     with pytest.raises(NotFittedError):
         skl2onnx.to_onnx(MLPClassifier(), X[:1])
-    sequence = NeuralNetClassifier(
-        [GRU(4), Dense(8)], input_shape=(8, 8), max_iter=1
+    gelu_rnn = NeuralNetClassifier(
+        [SimpleRNN(4, activation="gelu")], input_shape=(8, 8), max_iter=1
     ).fit(X, y)
-    with pytest.raises(ValueError, match="GRU.*no ONNX converter"):
-        skl2onnx.to_onnx(sequence, X[:1])
+    with pytest.raises(ValueError, match="no 'gelu' activation"):
+        skl2onnx.to_onnx(gelu_rnn, X[:1])
+    ids = np.random.default_rng(0).integers(0, 9, (len(X), 5)).astype(np.float32)
+    masked = NeuralNetClassifier(
+        [Embedding(9, 4, mask_zero=True), GRU(3)], input_shape=(5,), max_iter=1
+    ).fit(ids, y)
+    with pytest.raises(ValueError, match="padding mask"):
+        skl2onnx.to_onnx(masked, ids[:1])
     with pytest.raises(ValueError, match="dequantize"):
         skl2onnx.to_onnx(quantize(MLPClassifier((8,), max_iter=5).fit(X, y)), X[:1])
+
+
+class _Unknown(Dense):
+    """A user's layer with no converter."""
+
+
+def test_a_layer_without_converter_is_named():
+    X, y = _digits()
+    model = NeuralNetClassifier([_Unknown(4)], max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="_Unknown.*no ONNX converter"):
+        skl2onnx.to_onnx(model, X[:1])

@@ -56,6 +56,7 @@ from .. import (
     RNNRegressor,
 )
 from ._layers import EMITTERS, Graph, network_outputs
+from ._sequences import SEQUENCE_EMITTERS
 
 __all__ = ["EMITTERS", "register"]
 
@@ -173,4 +174,5 @@ def register():
     assert all(is_classifier(cls()) for cls in CLASSIFIERS)
 
 
+EMITTERS.update(SEQUENCE_EMITTERS)
 register()

@@ -205,6 +205,13 @@ def check_exportable(network):
 def network_outputs(g, network, params, state, x):
     """The network's raw outputs (n, n_outputs) for the graph's input ``x``."""
     check_exportable(network)
+    makers = [i for i, source in enumerate(network._mask_source) if source is not None]
+    if makers:
+        source = network.layers[network._mask_source[makers[0]]]
+        raise ValueError(
+            f"{source!r} makes a padding mask, which has no ONNX converter yet: "
+            "export the network without mask_zero=True."
+        )
     in_shape = network.in_shapes[0]
     if len(in_shape) > 1:  # rows -> samples of their shape
         x = g.op("Reshape", [x, g.shape("in_shape", [-1, *in_shape])])
