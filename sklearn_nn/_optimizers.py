@@ -145,6 +145,10 @@ class Adam:
         return True
 
 
+#: the optimizers by class name (how a pickled model names its optimizer)
+OPTIMIZERS = {"SGD": SGD, "Adam": Adam}
+
+
 def make_optimizer(estimator, n_params, dtype):
     """The stochastic optimizer named by ``estimator.solver``, configured from it."""
     if estimator.solver == "sgd":

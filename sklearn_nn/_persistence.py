@@ -5,15 +5,51 @@ another version warns (``InconsistentVersionWarning``), as scikit-learn does for
 its own estimators: the model may load but behave differently, or not load.
 Parameter views (``coefs_``, ``intercepts_``) are rebuilt on load rather than
 pickled twice, and a quantised model stores its compact weights only.
+
+The state holds numpy arrays, builtins and public sklearn_nn classes only (the
+estimator and its layer specs), so that ``skops.io`` loads it trusting just those:
+the network plan, the optimizer and quantised weights are stored as dicts and
+rebuilt on load.
 """
 
 import warnings
 
+import numpy as np
 import scipy.sparse as sp
 
 from . import _quantized as compressed
+from ._network import Network
+from ._optimizers import OPTIMIZERS
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
+
+#: attributes stored as plain dicts, and how each is rebuilt
+_PLAIN = ("_network", "_optimizer", "_quantized")
+
+
+def _as_plain(name, value):
+    if name == "_network":
+        return {"layers": list(value.layers), "in_shape": list(value.in_shapes[0])}
+    if name == "_optimizer":
+        return {"optimizer": type(value).__name__, **value.__dict__}
+    state = value.__getstate__()
+    return {**state, "param_dtype": np.dtype(state["param_dtype"]).str}
+
+
+def _rebuilt(name, plain):
+    if name == "_network":
+        return Network(plain["layers"], tuple(plain["in_shape"]))
+    plain = dict(plain)
+    cls = (
+        OPTIMIZERS[plain.pop("optimizer")]
+        if name == "_optimizer"
+        else compressed.QuantizedWeights
+    )
+    obj = cls.__new__(cls)
+    if name == "_quantized":
+        plain["param_dtype"] = np.dtype(plain["param_dtype"])
+    obj.__dict__.update(plain)
+    return obj
 
 
 def pickled_state(est):
@@ -24,6 +60,9 @@ def pickled_state(est):
             state.pop(name, None)
     if "_params" in state:  # fitted: record who fitted it
         state["_sklearn_nn_version"] = __version__
+    for name in _PLAIN:
+        if state.get(name) is not None:
+            state[name] = _as_plain(name, state[name])
     return compressed.pickled_state(state)
 
 
@@ -35,6 +74,10 @@ def restore_state(est, state):
             InconsistentVersionWarning(type(est).__name__, fitted_by, __version__),
             stacklevel=3,
         )
+    state = dict(state)
+    for name in _PLAIN:
+        if isinstance(state.get(name), dict):  # older pickles hold the objects
+            state[name] = _rebuilt(name, state[name])
     est.__dict__.update(state)
     compressed.restore_params(est)
     if "_params" in est.__dict__:

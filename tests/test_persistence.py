@@ -55,3 +55,64 @@ def test_truncated_pickle_is_the_loaders_error(fitted):
     data = pickle.dumps(model)
     with pytest.raises((pickle.UnpicklingError, EOFError, ValueError)):
         pickle.loads(data[: len(data) // 2])
+
+
+def _fitted_models():
+    from sklearn_nn import CNNClassifier, LogisticRegression, RNNRegressor
+    from sklearn_nn.compression import prune, quantize
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MLPClassifier((8,), solver="sgd", l1=1e-3, max_iter=2, random_state=0)
+        models = {
+            "mlp": mlp.fit(X, y),
+            "cnn": CNNClassifier(input_shape=(8, 8, 1), max_iter=1, random_state=0).fit(
+                X, y
+            ),
+            "logreg": LogisticRegression().fit(X, y),
+            "rnn": RNNRegressor(
+                cell="lstm", units=(4,), input_shape=(8, 8), max_iter=1, random_state=0
+            ).fit(X, X[:, 3]),
+        }
+    models["quantized"] = quantize(models["mlp"])
+    models["pruned"] = prune(models["cnn"], 0.5)
+    return models, X, y
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "logreg", "rnn", "quantized", "pruned"])
+def test_skops_trusts_only_the_estimator_and_public_layers(name):
+    sio = pytest.importorskip("skops.io")
+    models, X, _ = _fitted_models()
+    model = models[name]
+    data = sio.dumps(model)
+    untrusted = sio.get_untrusted_types(data=data)
+    estimator = f"{type(model).__module__}.{type(model).__name__}"
+    assert estimator in untrusted
+    for type_name in untrusted:
+        assert type_name == estimator or type_name.startswith("sklearn_nn.layers."), (
+            type_name
+        )
+    loaded = sio.loads(data, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("round_trip", ["pickle", "skops"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "rnn", "pruned"])
+def test_training_continues_exactly_after_a_round_trip(name, round_trip):
+    models, X, y = _fitted_models()
+    model = models[name]
+    target = X[:, 3] if name == "rnn" else y
+    if round_trip == "pickle":
+        copy = pickle.loads(pickle.dumps(model))
+    else:
+        sio = pytest.importorskip("skops.io")
+        data = sio.dumps(model)
+        copy = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for est in (model, copy):
+            est.partial_fit(X, target)
+            est.set_params(warm_start=True, max_iter=2).fit(X, target)
+    np.testing.assert_array_equal(copy._params, model._params)
