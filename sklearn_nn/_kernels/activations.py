@@ -68,9 +68,13 @@ def activation_forward(z, code, out):
     # the loops read and write ``out`` only: with two names for one array
     # (out is z) LLVM cannot prove they do not overlap and does not vectorise (3x
     # slower here); a separate out gets a copy of z first
-    if out.ctypes.data != z.ctypes.data:
-        out[...] = z
     n, m = out.shape
+    if out.ctypes.data != z.ctypes.data:
+        # a loop, not ``out[...] = z``: Numba's array-to-array assignment costs
+        # seconds of compiling in a fresh process (measured 3.7-5.2 s here)
+        for i in range(n):
+            for j in range(m):
+                out[i, j] = z[i, j]
     zero = out.dtype.type(0)
     slope = out.dtype.type(LEAKY_SLOPE)
     if code == LOGISTIC:

@@ -26,7 +26,7 @@ def _soft_threshold(w, threshold):
 # n_penalized measured 3x slower here (it stops vectorising).
 
 
-@inline
+@jit
 def _sgd_loop(params, grads, velocity, l2, lr, momentum, nesterov):
     for i in range(params.size):
         g = grads[i] + l2 * params[i]
@@ -35,7 +35,7 @@ def _sgd_loop(params, grads, velocity, l2, lr, momentum, nesterov):
         params[i] += momentum * v - lr * g if nesterov else v
 
 
-@inline
+@jit
 def _sgd_cumulative_l1_loop(
     params, grads, velocity, l1_received, l1_total, l2, lr, momentum, nesterov
 ):
@@ -101,7 +101,7 @@ def sgd_update(
     _sgd_loop(params[k:], grads[k:], velocity[k:], zero, lr, momentum, nesterov)
 
 
-@inline
+@jit
 def _adam_loop(params, grads, m, v, l2, l1, lr, beta_1, beta_2, eps):
     # ``1 - beta_1`` with a Python int would be float64 and promote a float32 loop
     one = params.dtype.type(1)

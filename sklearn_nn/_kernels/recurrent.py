@@ -59,10 +59,12 @@ def _project_inputs(xt, w, b, g):
 def _write_outputs(hs, reverse, return_sequences, out):
     """out (n, 1, u) = the last state, or out (n, T, u)[:, t(s)] = hs[s + 1]."""
     n_steps = hs.shape[0] - 1
-    if not return_sequences:
-        out[:, 0, :] = hs[n_steps]
-        return
     n, units = hs.shape[1], hs.shape[2]
+    if not return_sequences:  # loops: array assignment compiles for seconds
+        for i in range(n):
+            for j in range(units):
+                out[i, 0, j] = hs[n_steps, i, j]
+        return
     for s in range(n_steps):
         t = _step_of(s, n_steps, reverse)
         for i in range(n):
