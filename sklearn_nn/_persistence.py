@@ -27,9 +27,22 @@ from .exceptions import InconsistentVersionWarning
 _PLAIN = ("_network", "_optimizer", "_quantized")
 
 
+def _layout(network):
+    """Each parameter's (layer, name, offset, shape) in the flat buffer."""
+    return [
+        [i, name, int(start), [int(d) for d in shape]]
+        for i, slices in enumerate(network._param_slices)
+        for name, (start, shape) in slices.items()
+    ]
+
+
 def _as_plain(name, value):
     if name == "_network":
-        return {"layers": list(value.layers), "in_shape": list(value.in_shapes[0])}
+        return {
+            "layers": list(value.layers),
+            "in_shape": list(value.in_shapes[0]),
+            "layout": _layout(value),
+        }
     if name == "_optimizer":
         return {"optimizer": type(value).__name__, **value.__dict__}
     state = value.__getstate__()
@@ -38,7 +51,18 @@ def _as_plain(name, value):
 
 def _rebuilt(name, plain):
     if name == "_network":
-        return Network(plain["layers"], tuple(plain["in_shape"]))
+        with warnings.catch_warnings():  # warned about when it was built
+            warnings.filterwarnings("ignore", "(?s).*padding mask", UserWarning)
+            network = Network(plain["layers"], tuple(plain["in_shape"]))
+        if "layout" in plain and _layout(network) != plain["layout"]:
+            # another version lays the parameters out differently: loading the
+            # buffer into this layout would scramble the weights
+            raise ValueError(
+                "This model's parameters were saved in a layout this version of "
+                "sklearn_nn does not use; load it with the version that fitted it "
+                "(the InconsistentVersionWarning names it)."
+            )
+        return network
     plain = dict(plain)
     cls = (
         OPTIMIZERS[plain.pop("optimizer")]

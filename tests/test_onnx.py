@@ -260,3 +260,79 @@ def test_a_layer_without_converter_is_named():
     model = NeuralNetClassifier([_Unknown(4)], max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="_Unknown.*no ONNX converter"):
         skl2onnx.to_onnx(model, X[:1])
+
+
+def test_one_channel_images_given_as_height_by_width():
+    X, y = _digits()
+    for layers in (
+        [Conv2D(3, 3), Flatten()],
+        [MaxPool2D(), Flatten()],
+        [Reshape((4, 16)), AvgPool2D(2, padding="same"), Flatten()],
+    ):
+        model = NeuralNetClassifier(layers, input_shape=(8, 8), max_iter=2).fit(X, y)
+        _check_classifier(model, X)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [[Conv2D(4, 3), AvgPool2D(), Flatten()], [GRU(4)], [LSTM(3)],
+     [Dense(8, "gelu")], [Bidirectional(SimpleRNN(3))]],
+    ids=["conv-avg", "gru", "lstm", "gelu", "bi-rnn"],
+)  # fmt: skip
+def test_float64_models_export_runnable_graphs(layers):
+    # onnxruntime has no double Conv/AveragePool/RNN/Erf: computed in float32
+    X, y = _digits()
+    X64 = X.astype(np.float64)
+    shape = (8, 8, 1) if isinstance(layers[0], Conv2D) else (8, 8)
+    if isinstance(layers[0], Dense):
+        shape = None
+    model = NeuralNetClassifier(layers, input_shape=shape, max_iter=2).fit(X64, y)
+    labels, proba = _run(model, X64)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba, model.predict_proba(X64), atol=TOL)
+    np.testing.assert_array_equal(labels, model.predict(X64))
+
+
+def test_nocl_gives_class_indices_and_float_labels_become_ints():
+    X, y = _digits(200)
+    labels_of = {
+        "ints": np.array([-5, 0, 7])[y % 3],
+        "strings": np.array(["a", "b", "c"])[y % 3],
+    }
+    for kind, target in labels_of.items():
+        model = MLPClassifier((8,), max_iter=20, random_state=0).fit(X, target)
+        onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False, "nocl": True})
+        session = ort.InferenceSession(onx.SerializeToString())
+        labels, _ = session.run(None, {"X": X})
+        expected = np.searchsorted(model.classes_, model.predict(X))
+        np.testing.assert_array_equal(labels, expected, err_msg=kind)
+        onx = skl2onnx.to_onnx(model, X[:1], options={"nocl": True})  # with zipmap
+        _, dicts = ort.InferenceSession(onx.SerializeToString()).run(None, {"X": X[:2]})
+        assert sorted(dicts[0]) == [0, 1, 2]
+    floats = MLPClassifier((8,), max_iter=20, random_state=0).fit(X, (y % 3) * 1.0)
+    labels, _ = _run(floats, X)
+    np.testing.assert_array_equal(labels, floats.predict(X).astype(np.int64))
+
+
+def test_older_opsets_and_multilabel_shapes():
+    onnx = pytest.importorskip("onnx")
+    X, y = _digits()
+    for layers in (
+        [GRU(4)],
+        [SimpleRNN(3, return_sequences=True), Flatten()],
+        [Conv1D(3, 2), MaxPool1D(), Flatten()],
+    ):
+        model = NeuralNetClassifier(layers, input_shape=(8, 8), max_iter=1).fit(X, y)
+        onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False}, target_opset=12)
+        session = ort.InferenceSession(onx.SerializeToString())
+        _, proba = session.run(None, {"X": X})
+        np.testing.assert_allclose(proba, model.predict_proba(X), atol=TOL)  # fmt: skip
+    Xb, yb = make_classification(100, 6, random_state=0)
+    Y = np.stack([yb, 1 - yb], axis=1)
+    multilabel = MLPClassifier((4,), max_iter=20).fit(Xb.astype(np.float32), Y)
+    onx = skl2onnx.to_onnx(
+        multilabel, Xb[:1].astype(np.float32), options={"zipmap": False}
+    )
+    onnx.shape_inference.infer_shapes(onx, strict_mode=True)
+    label_dims = onx.graph.output[0].type.tensor_type.shape.dim
+    assert len(label_dims) == 2 and label_dims[1].dim_value == 2

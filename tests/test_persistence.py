@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import sklearn_nn
+import sklearn_nn.layers
 from sklearn_nn import MLPClassifier, _persistence
 from sklearn_nn.exceptions import InconsistentVersionWarning
 
@@ -50,6 +51,33 @@ def test_unfitted_estimators_record_no_version():
     assert "_sklearn_nn_version" not in state
 
 
+def test_loading_and_copying_do_not_repeat_fit_warnings():
+    import copy
+
+    from sklearn_nn import NeuralNetClassifier
+    from sklearn_nn.layers import Embedding, Flatten
+
+    ids = np.random.default_rng(0).integers(0, 9, (60, 5)).astype(float)
+    with pytest.warns(UserWarning, match="padding mask"):
+        model = NeuralNetClassifier(
+            [Embedding(9, 4, mask_zero=True), Flatten()], input_shape=(5,), max_iter=2
+        ).fit(ids, np.arange(60) % 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(model))
+        copy.deepcopy(model)
+        copy.copy(model)
+
+
+def test_a_changed_parameter_layout_is_refused_not_scrambled(fitted):
+    model, _ = fitted
+    state = model.__getstate__()
+    state["_network"]["layout"][0][2] += 1  # as if another version moved a kernel
+    restored = MLPClassifier()
+    with pytest.raises(ValueError, match="layout"):
+        restored.__setstate__(state)
+
+
 def test_truncated_pickle_is_the_loaders_error(fitted):
     model, _ = fitted
     data = pickle.dumps(model)
@@ -78,6 +106,11 @@ def _fitted_models():
         }
     models["quantized"] = quantize(models["mlp"])
     models["pruned"] = prune(models["cnn"], 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models["channels_first"] = CNNClassifier(
+            input_shape=(1, 8, 8), data_format="channels_first", max_iter=1
+        ).fit(X, y)
     return models, X, y
 
 
@@ -90,10 +123,13 @@ def test_skops_trusts_only_the_estimator_and_public_layers(name):
     untrusted = sio.get_untrusted_types(data=data)
     estimator = f"{type(model).__module__}.{type(model).__name__}"
     assert estimator in untrusted
-    for type_name in untrusted:
-        assert type_name == estimator or type_name.startswith("sklearn_nn.layers."), (
-            type_name
+    public = {
+        f"{cls.__module__}.{cls.__name__}"
+        for cls in (
+            getattr(sklearn_nn.layers, name) for name in sklearn_nn.layers.__all__
         )
+    }
+    assert set(untrusted) <= public | {estimator}
     loaded = sio.loads(data, trusted=untrusted)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 

@@ -12,7 +12,8 @@ module              layers                         kernels
 ``base.py``         Layer (the contract)           --
 ``core.py``         Dense, Activation, Dropout,    dense, activations, dropout
                     Flatten, Reshape
-``conv.py``         Conv2D, MaxPool2D, AvgPool2D   conv2d, pooling
+``conv.py``         Conv2D, MaxPool2D, AvgPool2D,  conv2d, pooling
+                    ChannelsFirstToLast
 ``normalization``   BatchNormalization,            normalization
                     LayerNormalization
 ``recurrent.py``    SimpleRNN, GRU, LSTM           recurrent
@@ -30,7 +31,7 @@ module              layers                         kernels
 from .attention import MultiHeadSelfAttention
 from .base import Batch, Layer, LayerArrays, ParamSpec, StateSpec
 from .bidirectional import Bidirectional
-from .conv import AvgPool2D, Conv2D, MaxPool2D
+from .conv import AvgPool2D, ChannelsFirstToLast, Conv2D, MaxPool2D
 from .core import Activation, Dense, Dropout, Flatten, Reshape
 from .embedding import Embedding, PositionalEncoding
 from .normalization import BatchNormalization, LayerNormalization
@@ -48,6 +49,7 @@ __all__ = [
     "AvgPool2D",
     "Batch",
     "BatchNormalization",
+    "ChannelsFirstToLast",
     "Bidirectional",
     "Conv1D",
     "Conv2D",

@@ -346,8 +346,9 @@ class AvgPool2D(_Pool2D):
 
 @dataclass(frozen=True)
 class ChannelsFirstToLast(Layer):
-    """Internal first layer for ``data_format="channels_first"`` rows: transposes
-    each sample from (channels, height, width) to (height, width, channels)."""
+    """Transpose each sample from (channels, height, width) to (height, width,
+    channels): the first layer the CNN and NeuralNet estimators put below the
+    others for ``data_format="channels_first"`` rows."""
 
     splits_batch = True
 

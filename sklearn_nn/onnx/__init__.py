@@ -36,11 +36,12 @@ import numpy as np
 from onnx import TensorProto
 from skl2onnx import update_registered_converter
 from skl2onnx._parse import _parse_sklearn_classifier, _parse_sklearn_simple_model
-from skl2onnx.common.data_types import guess_proto_type
+from skl2onnx.common.data_types import Int64TensorType, guess_proto_type
 from skl2onnx.common.shape_calculator import (
     calculate_linear_classifier_output_shapes,
     calculate_linear_regressor_output_shapes,
 )
+from skl2onnx.common.utils_classifier import get_label_classes
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
@@ -55,8 +56,8 @@ from .. import (
     RNNClassifier,
     RNNRegressor,
 )
-from ._layers import EMITTERS, Graph, network_outputs
-from ._sequences import SEQUENCE_EMITTERS
+from ._layers import DOUBLE_OK, EMITTERS, Graph, network_outputs
+from ._sequences import SEQUENCE_DOUBLE_OK, SEQUENCE_EMITTERS
 
 __all__ = ["EMITTERS", "register"]
 
@@ -70,67 +71,92 @@ CLASSIFIERS = (
 REGRESSORS = (CNNRegressor, MLPRegressor, NeuralNetRegressor, RNNRegressor)
 
 
+def double_supported(network):
+    """Whether onnxruntime can run ``network`` in double (no gelu's Erf either)."""
+    return all(
+        isinstance(layer, DOUBLE_OK + SEQUENCE_DOUBLE_OK)
+        and getattr(layer, "activation", None) != "gelu"
+        for layer in network.layers
+    )
+
+
 def _graph(scope, operator, container):
+    """The network's outputs in the graph, and the element type of the outputs."""
     model = operator.raw_operator
     if getattr(model, "_quantized", None) is not None:
         raise ValueError(
             "A quantised model is exported with its dequantised float weights: "
             "export sklearn_nn.compression.dequantize(model)."
         )
-    proto = guess_proto_type(operator.inputs[0].type)
-    if proto != TensorProto.DOUBLE:
-        proto = TensorProto.FLOAT
-    g = Graph(
-        scope,
-        container,
-        proto,
-        np.float64 if proto == TensorProto.DOUBLE else np.float32,
-    )
+    given = guess_proto_type(operator.inputs[0].type)
+    out_proto = TensorProto.DOUBLE if given == TensorProto.DOUBLE else TensorProto.FLOAT
+    # onnxruntime has no double Conv, AveragePool, RNN/GRU/LSTM or Erf: such
+    # networks compute in float32 and cast their outputs back
+    proto = out_proto if double_supported(model._network) else TensorProto.FLOAT
+    np_dtype = np.float64 if proto == TensorProto.DOUBLE else np.float32
+    g = Graph(scope, container, proto, np_dtype)
     x = operator.inputs[0].full_name
-    if guess_proto_type(operator.inputs[0].type) != proto:
+    if given != proto:
         x = g.op("Cast", [x], to=proto)
     z = network_outputs(g, model._network, model._params, model._state, x)
-    return model, g, z
+    return model, g, z, out_proto
+
+
+def _finish(g, value, output, out_proto):
+    """``value`` as the graph output ``output``, cast to its declared type."""
+    if g.proto_dtype == out_proto:
+        return g.op("Identity", [value], output=output)
+    return g.op("Cast", [value], output=output, to=out_proto)
 
 
 def _convert_classifier(scope, operator, container):
-    model, g, z = _graph(scope, operator, container)
+    model, g, z, out_proto = _graph(scope, operator, container)
     label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
     multilabel = model._label_binarizer.y_type_ == "multilabel-indicator"
     if model._multiclass():
-        g.op("Softmax", [z], output=proba, axis=1)
+        p = g.op("Softmax", [z], axis=1)
     elif multilabel:
-        g.op("Sigmoid", [z], output=proba)
+        p = g.op("Sigmoid", [z])
     else:  # binary: the positive class's logit
         positive = g.op("Sigmoid", [z])
         negative = g.op("Sub", [g.const("one", 1.0), positive])
-        g.op("Concat", [negative, positive], output=proba, axis=1)
+        p = g.op("Concat", [negative, positive], axis=1)
+    _finish(g, p, proba, out_proto)
     if multilabel:
-        above = g.op("Greater", [proba, g.const("half", 0.5)])
+        above = g.op("Greater", [p, g.const("half", 0.5)])
         g.op("Cast", [above], output=label, to=TensorProto.INT64)
         return
-    best = g.op("ArgMax", [proba], axis=1, keepdims=0)
-    classes = model.classes_
+    best = g.op("ArgMax", [p], axis=1, keepdims=0)
+    classes = np.asarray(get_label_classes(scope, model))  # indices under nocl
+    if np.issubdtype(classes.dtype, np.floating):
+        if not np.all(classes == np.round(classes)):
+            raise ValueError(
+                "ONNX labels are int64 or strings: these classes_ are not whole "
+                f"numbers ({classes!r})."
+            )
+        classes = classes.astype(np.int64)
     if np.issubdtype(classes.dtype, np.integer) or classes.dtype == np.bool_:
-        g.op("Gather", [g.const("classes", classes, TensorProto.INT64, np.int64), best],
-             output=label)  # fmt: skip
-    elif np.issubdtype(classes.dtype, np.floating):
-        raise ValueError(
-            "ONNX labels are int64 or strings: fit with integer or string labels "
-            f"(got {classes.dtype} classes_)."
-        )
+        table = g.const("classes", classes, TensorProto.INT64, np.int64)
     else:
         names = np.array([str(c).encode("utf-8") for c in classes])
-        g.op("Gather", [g.const("classes", names, TensorProto.STRING, object), best],
-             output=label)  # fmt: skip
+        table = g.const("classes", names, TensorProto.STRING, object)
+    g.op("Gather", [table, best], output=label)
 
 
 def _convert_regressor(scope, operator, container):
-    model, g, z = _graph(scope, operator, container)
-    output = operator.outputs[0].full_name
+    model, g, z, out_proto = _graph(scope, operator, container)
     if model.out_activation_ == "exp":  # Poisson: the log link's inverse
         z = g.op("Exp", [z])
-    g.op("Identity", [z], output=output)
+    _finish(g, z, operator.outputs[0].full_name, out_proto)
+
+
+def _classifier_shapes(operator):
+    calculate_linear_classifier_output_shapes(operator)
+    model = operator.raw_operator
+    if model._label_binarizer.y_type_ == "multilabel-indicator":
+        # one 0/1 label per output, (n, n_labels), not one label per row
+        n = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].type = Int64TensorType([n, len(model.classes_)])
 
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
@@ -158,7 +184,7 @@ def register():
         update_registered_converter(
             cls,
             f"SklearnNN{cls.__name__}",
-            calculate_linear_classifier_output_shapes,
+            _classifier_shapes,
             _convert_classifier,
             parser=_parse_classifier,
             options=_CLASSIFIER_OPTIONS,

@@ -18,6 +18,7 @@ from ..layers import (
     Activation,
     AvgPool2D,
     BatchNormalization,
+    ChannelsFirstToLast,
     Conv2D,
     Dense,
     Dropout,
@@ -26,7 +27,6 @@ from ..layers import (
     MaxPool2D,
     Reshape,
 )
-from ..layers.conv import ChannelsFirstToLast
 
 TO_CHANNELS_FIRST, TO_CHANNELS_LAST = [0, 3, 1, 2], [0, 2, 3, 1]
 
@@ -59,6 +59,17 @@ class Graph:
         from onnx import TensorProto
 
         return self.const(hint, dims, TensorProto.INT64, np.int64)
+
+    def squeeze(self, x, axis, op_type="Squeeze"):
+        """Squeeze (or Unsqueeze) one axis: an input from opset 13, an attribute
+        before."""
+        if self.container.target_opset < 13:
+            return self.op(op_type, [x], axes=[axis])
+        return self.op(op_type, [x, self.shape("axis", [axis])])
+
+    def unsqueeze(self, x, axis):
+        """Add an axis of size 1 at ``axis``."""
+        return self.squeeze(x, axis, "Unsqueeze")
 
     def op(self, op_type, inputs, output=None, domain=None, **attrs):
         """Add one node; returns its output's name."""
@@ -110,8 +121,14 @@ def _window_pads(layer, shape):
     return list(window), list(strides), [top, left, bottom, right]
 
 
+def _channels(g, x, shape):
+    """Images of shape (h, w) are one channel: (n, h, w) -> (n, h, w, 1)."""
+    return g.unsqueeze(x, 3) if len(shape) == 2 else x
+
+
 def _conv2d(g, layer, x, shape, params, state):
     window, strides, pads = _window_pads(layer, shape)
+    x = _channels(g, x, shape)
     inputs = [
         g.op("Transpose", [x], perm=TO_CHANNELS_FIRST),
         g.const("kernel", params["kernel"].transpose(3, 2, 0, 1)),  # HWIO -> OIHW
@@ -125,7 +142,7 @@ def _conv2d(g, layer, x, shape, params, state):
 
 def _pool2d(g, layer, x, shape, params, state):
     window, strides, pads = _window_pads(layer, shape)
-    x = g.op("Transpose", [x], perm=TO_CHANNELS_FIRST)
+    x = g.op("Transpose", [_channels(g, x, shape)], perm=TO_CHANNELS_FIRST)
     attrs = {"kernel_shape": window, "strides": strides, "pads": pads}
     if isinstance(layer, AvgPool2D):
         z = g.op("AveragePool", [x], count_include_pad=0, **attrs)
@@ -189,6 +206,19 @@ EMITTERS = {
     LayerNormalization: _layer_norm,
     ChannelsFirstToLast: _to_channels_last,
 }
+
+
+#: layers onnxruntime runs in double (it has no double Conv, AveragePool,
+#: RNN/GRU/LSTM or Erf: networks with those compute in float32)
+DOUBLE_OK = (
+    Dense,
+    Activation,
+    Dropout,
+    Flatten,
+    Reshape,
+    BatchNormalization,
+    LayerNormalization,
+)
 
 
 def check_exportable(network):

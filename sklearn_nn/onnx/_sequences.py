@@ -97,9 +97,8 @@ def _recurrent(g, layer, x, shape, params, state):
     time_major = g.op("Transpose", [x], perm=[1, 0, 2])
     y, y_h = _recurrent_op(g, [(layer, params)], time_major, "forward")
     if layer.return_sequences:  # Y (T, 1, n, u) -> (n, T, u)
-        y = g.op("Squeeze", [y, g.shape("axis", [1])])
-        return g.op("Transpose", [y], perm=[1, 0, 2])
-    return g.op("Squeeze", [y_h, g.shape("axis", [0])])  # (1, n, u) -> (n, u)
+        return g.op("Transpose", [g.squeeze(y, 1)], perm=[1, 0, 2])
+    return g.squeeze(y_h, 0)  # (1, n, u) -> (n, u)
 
 
 def _bidirectional(g, layer, x, shape, params, state):
@@ -172,11 +171,11 @@ def _on_image(emit):
 
     def emitter(g, layer, x, shape, params, state):
         image_shape = (1, *shape)
-        images = g.op("Unsqueeze", [x, g.shape("axis", [1])])
+        images = g.unsqueeze(x, 1)
         own = {k: v.reshape((1, *v.shape)) if k == "kernel" else v
                for k, v in params.items()}  # fmt: skip
         out = emit(g, layer._image, images, image_shape, own, state)
-        return g.op("Squeeze", [out, g.shape("axis", [1])])
+        return g.squeeze(out, 1)
 
     return emitter
 
@@ -189,6 +188,15 @@ def _global_pool(op):
 
     return emitter
 
+
+#: the sequence layers onnxruntime runs in double
+SEQUENCE_DOUBLE_OK = (
+    Embedding,
+    PositionalEncoding,
+    MultiHeadSelfAttention,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+)
 
 SEQUENCE_EMITTERS = {
     SimpleRNN: _recurrent,
