@@ -245,7 +245,7 @@ def test_export_errors_name_the_problem():
     masked = NeuralNetClassifier(
         [Embedding(9, 4, mask_zero=True), GRU(3)], input_shape=(5,), max_iter=1
     ).fit(ids, y)
-    with pytest.raises(ValueError, match="padding mask"):
+    with pytest.raises(ValueError, match="GRU.*padding mask"):
         skl2onnx.to_onnx(masked, ids[:1])
     with pytest.raises(ValueError, match="dequantize"):
         skl2onnx.to_onnx(quantize(MLPClassifier((8,), max_iter=5).fit(X, y)), X[:1])
@@ -336,3 +336,24 @@ def test_older_opsets_and_multilabel_shapes():
     onnx.shape_inference.infer_shapes(onx, strict_mode=True)
     label_dims = onx.graph.output[0].type.tensor_type.shape.dim
     assert len(label_dims) == 2 and label_dims[1].dim_value == 2
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [Embedding(12, 8, mask_zero=True), PositionalEncoding(),
+         TransformerEncoder(2, ff_units=8), GlobalAveragePooling1D()],
+        [Embedding(12, 6, mask_zero=True), MultiHeadSelfAttention(2, causal=True),
+         Dropout(0.2), GlobalAveragePooling1D()],
+    ],
+    ids=["transformer", "causal-attention"],
+)  # fmt: skip
+def test_padding_masks_of_text_models(layers):
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 12, (200, 9)).astype(np.float32)
+    lengths = rng.integers(0, 10, 200)  # padding at the end, some rows all padding
+    ids[np.arange(9) >= lengths[:, None]] = 0
+    ids[:5, :3] = 0  # and padding first, in a few
+    y = (ids[:, 0] > 5).astype(int)
+    model = NeuralNetClassifier(layers, input_shape=(9,), max_iter=3, random_state=0)
+    _check_classifier(model.fit(ids, y), ids)

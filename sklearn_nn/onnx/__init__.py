@@ -11,8 +11,10 @@ as it is, and skl2onnx is imported only by those who export. Install the extra w
 Classifiers follow skl2onnx's conventions: a ``label`` output and a
 ``probabilities`` output, with the ``zipmap`` option (default True: a list of
 dicts; ``options={"zipmap": False}`` gives a tensor). Regressors give ``variable``
-of shape (n_samples, n_outputs). A layer without a converter raises a ValueError
-naming it.
+of shape (n_samples, n_outputs). A layer without a converter, or a padding mask
+into a recurrent layer, raises a ValueError naming it. float64 models export in
+double, except networks with layers onnxruntime has no double kernels for (Conv,
+AveragePool, RNN/GRU/LSTM, gelu's Erf), which compute in float32.
 
 Examples
 --------
@@ -56,8 +58,12 @@ from .. import (
     RNNClassifier,
     RNNRegressor,
 )
-from ._layers import DOUBLE_OK, EMITTERS, Graph, network_outputs
-from ._sequences import SEQUENCE_DOUBLE_OK, SEQUENCE_EMITTERS
+from ._layers import DOUBLE_OK, EMITTERS, MASKED_EMITTERS, Graph, network_outputs
+from ._sequences import (
+    MASKED_SEQUENCE_EMITTERS,
+    SEQUENCE_DOUBLE_OK,
+    SEQUENCE_EMITTERS,
+)
 
 __all__ = ["EMITTERS", "register"]
 
@@ -201,4 +207,5 @@ def register():
 
 
 EMITTERS.update(SEQUENCE_EMITTERS)
+MASKED_EMITTERS.update(MASKED_SEQUENCE_EMITTERS)
 register()

@@ -221,6 +221,10 @@ DOUBLE_OK = (
 )
 
 
+#: layer class -> emitter taking the padding mask too (filled by the sequence module)
+MASKED_EMITTERS = {}
+
+
 def check_exportable(network):
     """A ValueError naming the first layer that has no ONNX converter."""
     for i, layer in enumerate(network.layers):
@@ -235,20 +239,28 @@ def check_exportable(network):
 def network_outputs(g, network, params, state, x):
     """The network's raw outputs (n, n_outputs) for the graph's input ``x``."""
     check_exportable(network)
-    makers = [i for i, source in enumerate(network._mask_source) if source is not None]
-    if makers:
-        source = network.layers[network._mask_source[makers[0]]]
-        raise ValueError(
-            f"{source!r} makes a padding mask, which has no ONNX converter yet: "
-            "export the network without mask_zero=True."
-        )
     in_shape = network.in_shapes[0]
     if len(in_shape) > 1:  # rows -> samples of their shape
         x = g.op("Reshape", [x, g.shape("in_shape", [-1, *in_shape])])
     views, state_views = network.views(params), network.state_views(state)
-    for layer, shape, p, s in zip(
-        network.layers, network.in_shapes, views, state_views, strict=True
+    masks = {}  # padding masks (n, T), 1.0 for real steps, by the layer making them
+    for i, (layer, shape, p, s) in enumerate(
+        zip(network.layers, network.in_shapes, views, state_views, strict=True)
     ):
+        source = network._mask_source[i]
+        if layer.makes_mask:  # Embedding(mask_zero=True): id 0 is padding
+            zero = g.const("zero", 0.0)
+            masks[i] = g.op("Cast", [g.op("Not", [g.op("Equal", [x, zero])])],
+                            to=g.proto_dtype)  # fmt: skip
+        if source is not None and layer.uses_mask:
+            if type(layer) not in MASKED_EMITTERS:
+                raise ValueError(
+                    f"{layer!r} gets a padding mask, which ONNX's recurrent "
+                    "operators cannot skip (only trailing padding): export a "
+                    "network whose Embedding has mask_zero=False."
+                )
+            x = MASKED_EMITTERS[type(layer)](g, layer, x, shape, p, s, masks[source])
+            continue
         x = EMITTERS[type(layer)](g, layer, x, shape, p, s)
     if len(network.out_shape) > 1:
         x = g.op("Flatten", [x], axis=1)

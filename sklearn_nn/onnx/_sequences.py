@@ -4,8 +4,11 @@ Recurrent layers map onto ONNX's RNN / GRU / LSTM operators (time-major, so the
 input is transposed in and the output out): weights transposed to (gates x units,
 inputs), GRU with ``linear_before_reset=1`` (our reset-after GRU), LSTM's gates
 reordered from our (Keras's) i, f, c, o to ONNX's i, o, f, c. Attention is MatMul and
-Softmax per head; the Transformer block is its parts'. Padding masks have no
-converter yet: a network that makes one is refused.
+Softmax per head; the Transformer block is its parts'. Padding masks
+(``Embedding(mask_zero=True)``) reach attention (padded keys get -inf scores, a query
+with no key gets zero weights) and GlobalAveragePooling1D (a masked mean); a mask
+into a recurrent layer is refused, since ONNX's recurrent operators skip trailing
+padding only, where ours carry the state over padding anywhere.
 """
 
 import numpy as np
@@ -119,7 +122,7 @@ def _bidirectional(g, layer, x, shape, params, state):
     return g.op("Reshape", [y_h, g.shape("width", [0, 2 * inner.units])])
 
 
-def _attention(g, layer, x, shape, params, state):
+def _attention(g, layer, x, shape, params, state, mask=None):
     n_steps, width = shape
     heads, key_dim = layer.num_heads, head_size(layer, width)
     qkv = g.op("Add", [g.op("MatMul", [x, g.const("qkv_kernel", params["qkv_kernel"])]),
@@ -133,14 +136,22 @@ def _attention(g, layer, x, shape, params, state):
     if layer.causal:  # no weight on later timesteps
         later = np.triu(np.full((n_steps, n_steps), -np.inf), k=1)
         scores = g.op("Add", [scores, g.const("causal", later)])
+    if mask is not None:  # padded keys get no weight: -inf before the softmax
+        keys = g.op("Cast", [g.op("Reshape", [mask, g.shape("keys", [0, 1, 1, -1])])],
+                    to=TensorProto.BOOL)  # fmt: skip
+        scores = g.op("Where", [keys, scores, g.const("minus_inf", -np.inf)])
     weights = g.op("Softmax", [scores], axis=-1)
+    if mask is not None or layer.causal:
+        # a query with no key to attend to: zero weights (softmax of -inf: NaN)
+        weights = g.op("Where", [g.op("IsNaN", [weights]), g.const("zero", 0.0),
+                                 weights])  # fmt: skip
     context = g.op("Transpose", [g.op("MatMul", [weights, v])], perm=[0, 2, 1, 3])
     context = g.op("Reshape", [context, g.shape("inner", [0, 0, heads * key_dim])])
     out = g.op("MatMul", [context, g.const("output_kernel", params["output_kernel"])])
     return g.op("Add", [out, g.const("output_bias", params["output_bias"])])
 
 
-def _transformer(g, layer, x, shape, params, state):
+def _transformer(g, layer, x, shape, params, state, mask=None):
     parts = {
         prefix: (part, part_shape)
         for prefix, part, part_shape, _ in layer._parts(shape)
@@ -148,7 +159,9 @@ def _transformer(g, layer, x, shape, params, state):
 
     def run(prefix, inputs):
         part, part_shape = parts[prefix]
-        own = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
+        own = _prefixed(params, prefix)
+        if prefix == "attention_":  # the one part that reads the padding mask
+            return _attention(g, part, inputs, part_shape, own, {}, mask)
         return EMITTERS[type(part)](g, part, inputs, part_shape, own, {})
 
     y = run("norm1_", g.op("Add", [x, run("attention_", x)]))  # dropout: identity
@@ -180,14 +193,35 @@ def _on_image(emit):
     return emitter
 
 
+def _reduce(g, op, x, axis, keepdims):
+    """A reduction over ``axis``: axes an input from opset 18 (ReduceSum: 13)."""
+    since = 13 if op == "ReduceSum" else 18
+    if g.container.target_opset < since:
+        return g.op(op, [x], axes=[axis], keepdims=keepdims)
+    return g.op(op, [x, g.shape("axis", [axis])], keepdims=keepdims)
+
+
+def _masked_average(g, layer, x, shape, params, state, mask):
+    # sum_t mask x / max(sum_t mask, 1): a sequence of padding only pools to 0
+    weights = g.unsqueeze(mask, 2)
+    total = _reduce(g, "ReduceSum", g.op("Mul", [x, weights]), 1, 0)
+    count = _reduce(g, "ReduceSum", mask, 1, 1)
+    return g.op("Div", [total, g.op("Max", [count, g.const("one", 1.0)])])
+
+
 def _global_pool(op):
     def emitter(g, layer, x, shape, params, state):
-        if g.container.target_opset < 18:  # axes an attribute before opset 18
-            return g.op(op, [x], axes=[1], keepdims=0)
-        return g.op(op, [x, g.shape("axis", [1])], keepdims=0)
+        return _reduce(g, op, x, 1, 0)
 
     return emitter
 
+
+#: the layers that read a padding mask, with it
+MASKED_SEQUENCE_EMITTERS = {
+    MultiHeadSelfAttention: _attention,
+    TransformerEncoder: _transformer,
+    GlobalAveragePooling1D: _masked_average,
+}
 
 #: the sequence layers onnxruntime runs in double
 SEQUENCE_DOUBLE_OK = (
