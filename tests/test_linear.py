@@ -149,10 +149,8 @@ def test_pipeline_grid_search_and_cross_validation():
     )
 
 
-def test_stochastic_solvers_minimise_scikit_learns_objective():
-    # the penalty is the objective's penalty / total weight at every step, not per
-    # batch (which would double it here, with 2 batches): adam, run long, lands on
-    # saga's L1 solution
+def _l1_problem():
+    """500 x 40 standardised, 4 informative features, and saga's L1 solution."""
     X, y = make_classification(
         n_samples=500, n_features=40, n_informative=4, n_redundant=0, random_state=0
     )
@@ -160,6 +158,14 @@ def test_stochastic_solvers_minimise_scikit_learns_objective():
     saga = linear_model.LogisticRegression(
         l1_ratio=1.0, C=0.1, solver="saga", max_iter=5000, tol=1e-10
     ).fit(X, y)
+    return X, y, saga
+
+
+def test_stochastic_solvers_minimise_scikit_learns_objective():
+    # the penalty is the objective's penalty / total weight at every step, not per
+    # batch (which would double it here, with 2 batches): adam, run long, lands on
+    # saga's L1 solution
+    X, y, saga = _l1_problem()
     ours = LogisticRegression(
         l1_ratio=1.0,
         C=0.1,
@@ -181,13 +187,7 @@ def test_sgd_l1_with_defaults_finds_sagas_support(random_state):
     # the cumulative L1 penalty, scaled for momentum: with the default schedule and
     # stopping rule, sgd zeroes exactly the coefficients saga zeroes (a per-step
     # soft-threshold left every one of them non-zero here)
-    X, y = make_classification(
-        n_samples=500, n_features=40, n_informative=4, n_redundant=0, random_state=0
-    )
-    X = StandardScaler().fit_transform(X)
-    saga = linear_model.LogisticRegression(
-        l1_ratio=1.0, C=0.1, solver="saga", max_iter=5000, tol=1e-10
-    ).fit(X, y)
+    X, y, saga = _l1_problem()
     ours = LogisticRegression(
         l1_ratio=1.0, C=0.1, solver="sgd", random_state=random_state
     ).fit(X, y)
