@@ -12,25 +12,35 @@ Run on an otherwise idle machine. For each model, against its float32 original:
    (MLP 256-128, LogisticRegression), and a CIFAR-shaped CNN: digits upscaled to
    32x32x3 with noise (CIFAR itself is not shipped with scikit-learn).
 2. **Pickle size** of each, and int8 / float32.
-3. **predict_proba throughput**, median of 5 after a warm-up, at 1 and 2 threads
-   (``threadpool_limits``): MLP 784-256-128-10 on 60000 MNIST-shaped rows, and the
-   reference CNN (conv32-pool-conv64-pool-dense128) on 2000 CIFAR-shaped images.
-   Weights are from a short fit: throughput does not depend on their values.
+3. **predict_proba throughput**, median of 5 interleaved rounds after a warm-up
+   one, at 1 and 2 threads (``limit_threads``): MLP 784-256-128-10 on 60000
+   MNIST-shaped rows, and the reference CNN (conv32-pool-conv64-pool-dense128) on
+   2000 CIFAR-shaped images. Weights are from a short fit: throughput does not
+   depend on their values.
+
+The report is markdown, also written to ``--out``.
 """
 
-import argparse
-import os
 import pickle
-import platform
-import statistics
-import time
+import sys
 import warnings
+from functools import partial
 
 import numpy as np
+from _harness import (
+    Run,
+    interleaved,
+    limit_threads,
+    log,
+    machine_info,
+    markdown_table,
+    median,
+    rows_per_second,
+    run_parser,
+)
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sklearn_nn import CNNClassifier, LogisticRegression, MLPClassifier
 from sklearn_nn._kernels.vnni import HAS_VNNI
@@ -73,14 +83,11 @@ def models(quick, rng):
     ]
 
 
-def accuracy_table(quick, rng):
-    lines = [
-        "| model | float32 | int8 | float16 | pruned 50% | 80% | 90% | pickle "
-        "float32 / int8 / float16 (KiB) | int8 / float32 |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    print("\n".join(lines), flush=True)
+def accuracy_section(quick, rng):
+    """Held-out accuracy of each model and its compressed versions, pickle sizes."""
+    rows = []
     for name, est, X, y in models(quick, rng):
+        log(f"accuracy: {name}")
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)
         est.fit(X_tr, y_tr)
         base = est.score(X_te, y_te)
@@ -93,30 +100,30 @@ def accuracy_table(quick, rng):
             after = p.fit(X_tr, y_tr).score(X_te, y_te)
             pruned.append(f"{before:.3f} / {after:.3f}")
         sizes = [len(pickle.dumps(m)) / 1024 for m in (est, q8, q16)]
-        lines.append(
-            f"| {name} | {base:.3f} | {q8.score(X_te, y_te):.3f} | "
-            f"{q16.score(X_te, y_te):.3f} | "
-            + " | ".join(pruned)
-            + " | "
-            + " / ".join(f"{s:.0f}" for s in sizes)
-            + f" | {sizes[1] / sizes[0]:.2f}x |"
+        rows.append(
+            [name, f"{base:.3f}", f"{q8.score(X_te, y_te):.3f}"]
+            + [f"{q16.score(X_te, y_te):.3f}", *pruned]
+            + [" / ".join(f"{s:.0f}" for s in sizes), f"{sizes[1] / sizes[0]:.2f}x"]
         )
-        print(lines[-1], flush=True)
-    return lines
+    headers = ["model", "float32", "int8", "float16", "pruned 50%", "80%", "90%"]
+    headers += ["pickle float32 / int8 / float16 (KiB)", "int8 / float32"]
+    return [
+        "## Accuracy (held-out) and pickle size",
+        "",
+        "Pruned columns: without / with 10 epochs of fine-tuning.",
+        "",
+        *markdown_table(headers, rows),
+    ]
 
 
-def median_seconds(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        tic = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - tic)
-    return statistics.median(times)
+def predict_proba(model, X):
+    """Class probabilities."""
+    return model.predict_proba(X)
 
 
-def throughput_table(quick, rng):
-    n_mlp, n_cnn, repeat = (6000, 200, 2) if quick else (60000, 2000, 5)
+def throughput_section(run, rng):
+    """``predict_proba`` rows/s of float32, int8 and 90%-pruned models."""
+    n_mlp, n_cnn, repeat = (6000, 200, 2) if run.args.quick else (60000, 2000, 5)
     X = np.clip(rng.random((n_mlp, 784)) * 1.5 - 0.5, 0, 1).astype(np.float32)
     y = rng.integers(0, 10, n_mlp)
     mlp = MLPClassifier((256, 128), max_iter=1, random_state=0).fit(X[:5000], y[:5000])
@@ -124,47 +131,48 @@ def throughput_table(quick, rng):
     yc = rng.integers(0, 10, n_cnn)
     cnn = CNNClassifier(input_shape=(32, 32, 3), max_iter=1, random_state=0)
     cnn.fit(Xc[:200], yc[:200])
-    lines = [
-        "| model | threads | float32 rows/s | int8 rows/s | int8 / float32 | "
-        "pruned 90% rows/s |",
-        "|---|---|---|---|---|---|",
-    ]
-    print("\n".join(lines), flush=True)
+    rows = []
     for name, est, data in (
         ("MLP 784-256-128-10", mlp, X),
         ("reference CNN", cnn, Xc),
     ):
-        variants = [est, quantize(est), prune(est, 0.9)]
+        variants = {"float32": est, "int8": quantize(est), "pruned": prune(est, 0.9)}
         for threads in (1, 2):
-            with threadpool_limits(threads):
-                rates = [
-                    len(data)
-                    / median_seconds(lambda m=m, d=data: m.predict_proba(d), repeat)
-                    for m in variants
-                ]
-            lines.append(
-                f"| {name} | {threads} | {rates[0]:,.0f} | {rates[1]:,.0f} | "
-                f"{rates[1] / rates[0]:.2f}x | {rates[2]:,.0f} |"
+            log(f"throughput: {name}, {threads} thread(s)")
+            n_classes, errors = len(est.classes_), {}
+            tasks = {
+                key: partial(rows_per_second, predict_proba, m, data, n_classes)
+                for key, m in variants.items()
+            }
+            with limit_threads(threads):
+                key = ("predict", name, threads)
+                rates = interleaved(tasks, repeat, errors, run.loads, key, 1)
+            run.errors.update({(name, threads, k): m for k, m in errors.items()})
+            rate = {k: median(v) for k, v in rates.items()}
+            rows.append(
+                [name, threads, f"{rate['float32']:,.0f}", f"{rate['int8']:,.0f}"]
+                + [f"{rate['int8'] / rate['float32']:.2f}x", f"{rate['pruned']:,.0f}"]
             )
-            print(lines[-1], flush=True)
-    return lines
+    headers = ["model", "threads", "float32 rows/s", "int8 rows/s", "int8 / float32"]
+    return [
+        "## predict_proba throughput",
+        "",
+        f"Median of {repeat} interleaved rounds after a warm-up one.",
+        "",
+        *markdown_table([*headers, "pruned 90% rows/s"], rows),
+    ]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run")
-    args = parser.parse_args()
+def main(argv=None):
+    """Run the benchmark and print the report; return 1 if a measurement failed."""
+    parser = run_parser(__doc__.splitlines()[0], "a smoke run", repeat=False)
+    run = Run(parser.parse_args(argv))
     rng = np.random.default_rng(0)
-    print(
-        f"# Compression ({time.strftime('%Y-%m-%d')}, {platform.processor() or ''} "
-        f"{os.cpu_count()} CPUs, VNNI: {HAS_VNNI}, load {os.getloadavg()[0]:.2f})\n"
-    )
-    print("## Accuracy (held-out) and pickle size\n")
-    print("Pruned columns: without / with 10 epochs of fine-tuning.\n")
-    accuracy_table(args.quick, rng)
-    print("\n## predict_proba throughput\n")
-    throughput_table(args.quick, rng)
+    machine = machine_info(f"; VNNI (int8 kernel): {HAS_VNNI}")
+    sections = [accuracy_section(run.args.quick, rng), throughput_section(run, rng)]
+    title = "Compression: pruning and int8 / float16 quantisation"
+    return run.report(title, machine, sections, "short fits, small data")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,20 +9,32 @@ same machine state. A child times one warm-up epoch and then ``--epochs`` epochs
 - ``cnn``: the reference CNN (conv32-pool-conv64-pool-dense128-dropout0.5, "valid"),
   2000 CIFAR-shaped 3x32x32 rows (channels-first), batch 64.
 
-Run (the baseline a worktree of another commit)::
+Run (the baseline a worktree of another commit; the report is markdown, also written
+to ``--out``)::
 
     git worktree add /tmp/base 6eaac6e
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
         python benchmarks/bench_engine_ab.py --baseline /tmp/base
+    # smoke run (mlp-128, 1 repeat of 1 epoch; not a benchmark):
+    ... bench_engine_ab.py --baseline /tmp/base --quick
 """
 
-import argparse
-import json
 import os
-import statistics
-import subprocess
 import sys
+from functools import partial
 from pathlib import Path
+
+from _harness import (
+    REPO_ROOT,
+    Run,
+    log,
+    machine_info,
+    markdown_table,
+    median,
+    round_robin,
+    run_child,
+    run_parser,
+)
 
 CHILD = r"""
 import json, statistics, sys, time, warnings
@@ -53,49 +65,72 @@ print(json.dumps({"seconds": statistics.median(times),
 """
 
 
-def run(tree, workload, epochs):
+def epoch_seconds(tree, workload, epochs):
+    """Median seconds per epoch of ``workload`` in a fresh process on ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, workload, str(epochs)],
-        env=env,
-        cwd=tree,  # ``-c`` puts the working directory first on sys.path
-        capture_output=True,
-        text=True,
+    # ``-c`` puts the working directory first on sys.path: the tree's sklearn_nn
+    result = run_child(["-c", CHILD, workload, str(epochs)], env, cwd=tree)
+    if "error" in result:
+        raise RuntimeError(f"{workload} on {tree} failed: {result['error']}")
+    if not result["module"].startswith(str(tree)):
+        raise RuntimeError(f"{tree} imported sklearn_nn from {result['module']}")
+    return result["seconds"]
+
+
+def main(argv=None):
+    """Run the A/B comparison and print the report; return 1 if a child failed."""
+    parser = run_parser(
+        __doc__.split("\n\n")[0],
+        "smoke run: mlp-128, 1 repeat of 1 epoch",
+        repeat=False,
     )
-    if child.returncode:
-        raise RuntimeError(f"{workload} on {tree} failed:\n{child.stderr}")
-    return json.loads(child.stdout.strip().splitlines()[-1])
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", required=True, type=Path)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--workloads", default="mlp-128,mlp-32,cnn")
-    args = parser.parse_args()
-    if os.environ.get("OPENBLAS_CORETYPE") or os.environ.get("OPENBLAS_L2_SIZE"):
-        print("warning: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set", file=sys.stderr)
-    trees = {"baseline": args.baseline.resolve(), "this": Path(__file__).parents[1]}
-    print("| workload | baseline s/epoch | this s/epoch | this / baseline |")
-    print("|---|---|---|---|")
+    parser.add_argument(
+        "--baseline", required=True, type=Path, help="the other tree (a worktree)"
+    )
+    help_ = "fresh processes per tree and workload (default 3)"
+    parser.add_argument("--repeats", type=int, default=3, help=help_)
+    help_ = "timed epochs per process (default 3)"
+    parser.add_argument("--epochs", type=int, default=3, help=help_)
+    help_ = "comma-separated, of mlp-128, mlp-32, cnn (default: all three)"
+    parser.add_argument("--workloads", default="mlp-128,mlp-32,cnn", help=help_)
+    run = Run(parser.parse_args(argv))
+    args = run.args
+    if args.quick:
+        args.repeats, args.epochs, args.workloads = 1, 1, "mlp-128"
+    trees = {"baseline": args.baseline.resolve(), "this": REPO_ROOT}
+    rows = []
     for workload in args.workloads.split(","):
-        seconds = {name: [] for name in trees}
-        for _ in range(args.repeats):
-            for name, tree in trees.items():
-                result = run(tree, workload, args.epochs)
-                assert result["module"].startswith(str(tree)), result["module"]
-                seconds[name].append(result["seconds"])
-        base = statistics.median(seconds["baseline"])
-        this = statistics.median(seconds["this"])
+        log(f"{workload}: {args.repeats} round(s) of {', '.join(trees)}")
+        tasks = {
+            name: partial(epoch_seconds, tree, workload, args.epochs)
+            for name, tree in trees.items()
+        }
+        errors = {}
+        seconds = round_robin(tasks, args.repeats, errors)
+        run.errors.update({(workload, name): m for name, m in errors.items()})
+        if errors:
+            continue
+        base, this = median(seconds["baseline"]), median(seconds["this"])
         spread = ", ".join(
             f"{name}: {min(v):.3f}-{max(v):.3f}" for name, v in seconds.items()
         )
-        print(
-            f"| {workload} | {base:.3f} | {this:.3f} | {this / base:.3f}x ({spread}) |",
-            flush=True,
+        rows.append(
+            [workload, f"{base:.3f}", f"{this:.3f}", f"{this / base:.3f}x ({spread})"]
         )
+        log(f"  this / baseline: {rows[-1][-1]}")
+    section = [
+        f"## Seconds per epoch: {trees['this']} against {trees['baseline']}",
+        "",
+        f"Each cell: the median of {args.repeats} fresh processes (the two trees "
+        f"alternating), each the median of {args.epochs} epoch(s) after a warm-up.",
+        "",
+        *markdown_table(
+            ["workload", "baseline s/epoch", "this s/epoch", "this / baseline"], rows
+        ),
+    ]
+    title = "Engine A/B: this checkout against a baseline"
+    return run.report(title, machine_info(), [section], "1 repeat of 1 epoch")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,21 +3,31 @@
 Run with the benchmark environment (OpenBLAS variables unset, see README.md)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_linear.py
+    ... bench_linear.py --quick   # 6000 rows; a smoke run, not a benchmark
 
 Data: 60000x784 float32, 10 classes (as ``bench_mlp.py``), and breast_cancer, both
-standardized; 20% held out. Peers: ours (lbfgs, adam), scikit-learn's
+standardized; 25% held out. Peers: ours (lbfgs, adam), scikit-learn's
 ``LogisticRegression`` (lbfgs) and ``SGDClassifier(loss="log_loss")``, same ``tol``,
 interleaved, median of ``--repeat`` runs. Each model's quality is reported as the
 multinomial objective of ``C=1`` (mean log loss + ||W||^2 / (2 C n)) at its own
-coefficients, and held-out accuracy.
+coefficients, and held-out accuracy. The report is markdown, also written to ``--out``.
 """
 
-import argparse
-import statistics
-import time
+import sys
 import warnings
+from functools import partial
 
 import numpy as np
+from _harness import (
+    Run,
+    log,
+    machine_info,
+    markdown_table,
+    median,
+    round_robin,
+    run_parser,
+    timed,
+)
 from scipy.special import log_softmax
 from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -55,46 +65,63 @@ def peers(tol):
 
 
 def data_sets(quick):
+    """``(name, X, y)`` of each data set."""
     n = 6000 if quick else 60000
     X, y = make_classification(
         n_samples=n, n_features=784, n_informative=50, n_classes=10, random_state=0
     )
-    yield "60000x784 10-class" if not quick else "6000x784 10-class", X, y
+    yield f"{n}x784 10-class", X, y
     yield "breast_cancer", *load_breast_cancer(return_X_y=True)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--tol", type=float, default=1e-4)
-    args = parser.parse_args()
+def fit_seconds(make, fitted, name, X, y):
+    """Seconds of one ``fit`` of a new ``make(len(y))``, kept in ``fitted[name]``."""
+    seconds, fitted[name] = timed(make(len(y)).fit, X, y)
+    return seconds
+
+
+def main(argv=None):
+    """Run the benchmark and print the report; return 1 if a fit failed."""
+    parser = run_parser(__doc__.splitlines()[0], "smoke run: 6000 rows")
+    parser.add_argument("--tol", type=float, default=1e-4, help="(default 1e-4)")
+    run = Run(parser.parse_args(argv))
+    repeat = run.args.repeat or 3  # --quick changes the rows only
     warnings.simplefilter("ignore", ConvergenceWarning)
     # compile the kernels outside the timings
     LogisticRegression(solver="adam", max_iter=1).fit(
         np.eye(4, dtype=np.float32), [0, 1, 0, 1]
     )
-    print("| data | model | fit s (median) | objective | held-out accuracy |")
-    print("| --- | --- | ---: | ---: | ---: |")
-    for name, X, y in data_sets(args.quick):
+    rows = []
+    for name, X, y in data_sets(run.args.quick):
+        log(f"{name}: {repeat} interleaved round(s)")
         X = StandardScaler().fit_transform(X).astype(np.float32)
         X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-        times = {peer: [] for peer in peers(args.tol)}
-        fitted = {}
-        for _ in range(args.repeat):  # interleaved: one run of each peer per round
-            for peer, make in peers(args.tol).items():
-                model = make(len(y_train))
-                tic = time.perf_counter()
-                model.fit(X_train, y_train)
-                times[peer].append(time.perf_counter() - tic)
-                fitted[peer] = model
+        fitted, errors = {}, {}
+        tasks = {
+            peer: partial(fit_seconds, make, fitted, peer, X_train, y_train)
+            for peer, make in peers(run.args.tol).items()
+        }
+        times = round_robin(tasks, repeat, errors)
+        run.errors.update({(name, peer): m for peer, m in errors.items()})
         for peer, model in fitted.items():
-            print(
-                f"| {name} | {peer} | {statistics.median(times[peer]):.2f} | "
-                f"{objective(model, X_train, y_train):.5f} | "
-                f"{model.score(X_test, y_test):.4f} |"
+            if peer in errors:
+                continue
+            rows.append(
+                [name, peer, f"{median(times[peer]):.2f}"]
+                + [f"{objective(model, X_train, y_train):.5f}"]
+                + [f"{model.score(X_test, y_test):.4f}"]
             )
+    headers = ["data", "model", "fit s (median)", "objective", "held-out accuracy"]
+    section = [
+        "## Fit time and quality",
+        "",
+        f"tol={run.args.tol}, C=1, median of {repeat} interleaved runs.",
+        "",
+        *markdown_table(headers, rows, align="llrrr"),
+    ]
+    title = "LogisticRegression: sklearn_nn vs scikit-learn"
+    return run.report(title, machine_info(), [section], "6000 rows")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,8 +17,8 @@ What one run measures, at 2 threads and then 1, both peers interleaved round-rob
   state; 4096 float32 sequences of 50 timesteps x 32 features, 10 classes, Adam lr
   1e-3, batch 64, no penalty. One epoch = one ``partial_fit`` (sklearn_nn) or one
   shuffled pass of ``optimizer.step`` (PyTorch), after one warm-up epoch.
-  ``predict_proba`` throughput over all sequences (PyTorch: ``inference_mode``,
-  batches of 512).
+  ``predict_proba`` throughput over all sequences, after one warm-up round
+  (PyTorch: ``inference_mode``, batches of 512).
 - **Transformer**: ``NeuralNetClassifier([TransformerEncoder(4, ff_units=128),
   GlobalAveragePooling1D()])`` against ``torch.nn.TransformerEncoderLayer(64, 4,
   128, dropout=0, batch_first=True)`` + mean over time + ``Linear``; 2048 float32
@@ -27,31 +27,33 @@ What one run measures, at 2 threads and then 1, both peers interleaved round-rob
 
 Labels are learnable: ``argmax`` of a fixed random projection of each sequence's
 mean. The report is markdown on stdout (ratios sklearn_nn / PyTorch: below 1 is
-faster).
+faster), also written to ``--out``; ``--only lstm gru`` runs some models only.
 """
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mlp import (  # noqa: E402  (the sibling script, beside this one)
-    cpu_model,
+from _harness import (
+    Run,
+    fmt,
     fmt_samples,
-    git_revision,
     import_torch,
+    interleaved,
     limit_threads,
     log,
+    machine_info,
     markdown_table,
     ratio,
-    round_robin,
+    rows_per_second,
+    run_parser,
     timed,
 )
 
 N_CLASSES = 10
 BATCH = 64
+THREAD_COUNTS = (2, 1)
+#: (sequences, timesteps, features) of each model's data; ``--quick``: 256 sequences.
+SIZES = {"lstm": (4096, 50, 32), "gru": (4096, 50, 32), "transformer": (2048, 100, 64)}
 
 
 def make_data(n, n_steps, features, seed=0):
@@ -131,109 +133,96 @@ class TorchSequenceModel:
 
 
 # -------------------------------------------------------------------- benchmark
-def bench(kind, X, y, repeat, errors):
-    """{(peer, measure, threads): samples} for one model kind."""
+def bench(run, kind, X, y):
+    """``{(peer, measure, threads): samples}`` for one model kind."""
     results = {}
-    for threads in (2, 1):
+    for threads in THREAD_COUNTS:
         with limit_threads(threads):
             log(f"{kind}: {threads} thread(s)")
-            results.update(bench_threads(kind, X, y, repeat, errors, threads))
+            results.update(bench_threads(run, kind, X, y, threads))
     return results
 
 
-def bench_threads(kind, X, y, repeat, errors, threads):
+def bench_threads(run, kind, X, y, threads):
     """Epoch and predict timings of both peers at the current thread limit."""
     ours = sklearn_nn_model(kind)
     first, _ = timed(sklearn_nn_epoch, ours, X, y)  # includes compiling
     results = {("sklearn_nn", "first epoch", threads): [first]}
     tasks = {"sklearn_nn": lambda: timed(sklearn_nn_epoch, ours, X, y)[0]}
     predicts = {
-        "sklearn_nn": lambda: X.shape[0] / timed(sklearn_nn_predict, ours, X)[0]
+        "sklearn_nn": lambda: rows_per_second(sklearn_nn_predict, ours, X, N_CLASSES)
     }
-    if import_torch() is not None:
+    if "torch" in sys.modules:
         theirs = TorchSequenceModel(kind, X.shape[2])
         theirs.epoch(X, y)  # warm-up
         tasks["torch"] = lambda: timed(theirs.epoch, X, y)[0]
-        predicts["torch"] = lambda: X.shape[0] / timed(theirs.predict_proba, X)[0]
-    for name, samples in round_robin(tasks, repeat, errors).items():
-        results[(name, "epoch", threads)] = samples
-    sklearn_nn_predict(ours, X)  # warm-up
-    for name, samples in round_robin(predicts, repeat, errors).items():
-        results[(name, "predict", threads)] = samples
+        predicts["torch"] = lambda: rows_per_second(
+            TorchSequenceModel.predict_proba, theirs, X, N_CLASSES
+        )
+    errors, key = {}, (kind, threads)
+    samples = interleaved(tasks, run.repeat, errors, run.loads, ("train", *key))
+    results.update({(name, "epoch", threads): v for name, v in samples.items()})
+    # one warm-up round, then the timed ones
+    samples = interleaved(predicts, run.repeat, errors, run.loads, ("predict", *key), 1)
+    results.update({(name, "predict", threads): v for name, v in samples.items()})
+    run.errors.update({(*key, name): message for name, message in errors.items()})
     return results
 
 
-def report(all_results, config, errors):
-    lines = [
-        "# Sequence layers: sklearn_nn against PyTorch on the CPU",
-        "",
-        f"- CPU: {cpu_model()}; revision {git_revision()}; repeat {config.repeat}",
-        f"- torch: {getattr(import_torch(), '__version__', 'not installed')}",
-        "",
-    ]
+def table(all_results):
+    """The markdown table of all the results."""
     rows = []
     for kind, results in all_results.items():
-        for threads in (2, 1):
-            ours = results.get(("sklearn_nn", "epoch", threads), [])
-            theirs = results.get(("torch", "epoch", threads), [])
-            ours_p = results.get(("sklearn_nn", "predict", threads), [])
-            theirs_p = results.get(("torch", "predict", threads), [])
-            rows.append(
-                [
-                    kind,
-                    threads,
-                    fmt_samples(ours),
-                    fmt_samples(theirs),
-                    f"{ratio(ours, theirs):.2f}",
-                    fmt_samples(ours_p, ".0f"),
-                    fmt_samples(theirs_p, ".0f"),
-                    f"{ratio(theirs_p, ours_p):.2f}",
-                    fmt_samples(
-                        results.get(("sklearn_nn", "first epoch", threads), [])
-                    ),
-                ]
+        for threads in THREAD_COUNTS:
+            ours, theirs, ours_p, theirs_p, first = (
+                results.get((peer, measure, threads), [])
+                for peer, measure in (
+                    ("sklearn_nn", "epoch"),
+                    ("torch", "epoch"),
+                    ("sklearn_nn", "predict"),
+                    ("torch", "predict"),
+                    ("sklearn_nn", "first epoch"),
+                )
             )
-    lines += markdown_table(
-        [
-            "model",
-            "threads",
-            "sklearn_nn s/epoch",
-            "PyTorch s/epoch",
-            "ratio",
-            "sklearn_nn seq/s",
-            "PyTorch seq/s",
-            "predict time ratio",
-            "sklearn_nn first epoch s",
-        ],
-        rows,
-    )
-    if errors:
-        lines += ["", "Errors:"] + [f"- {k}: {v}" for k, v in errors.items()]
-    return "\n".join(lines)
+            rows.append(
+                [kind, threads, fmt_samples(ours), fmt_samples(theirs)]
+                + [fmt(ratio(ours, theirs), ".2f")]
+                + [fmt_samples(ours_p, ".0f"), fmt_samples(theirs_p, ".0f")]
+                + [fmt(ratio(theirs_p, ours_p), ".2f"), fmt_samples(first)]
+            )
+    headers = ["model", "threads", "sklearn_nn s/epoch", "PyTorch s/epoch", "ratio"]
+    headers += ["sklearn_nn seq/s", "PyTorch seq/s", "predict time ratio"]
+    return markdown_table([*headers, "sklearn_nn first epoch s"], rows)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="small data, 1 repeat")
-    parser.add_argument("--only", choices=["lstm", "gru", "transformer"], nargs="*")
-    config = parser.parse_args(argv)
-    if config.quick:
-        config.repeat = 1
-    sizes = {
-        "lstm": (4096, 50, 32),
-        "gru": (4096, 50, 32),
-        "transformer": (2048, 100, 64),
-    }
-    errors, results = {}, {}
-    for kind in config.only or sizes:
-        n, n_steps, features = sizes[kind]
-        if config.quick:
-            n = 256
-        X, y = make_data(n, n_steps, features)
-        results[kind] = bench(kind, X, y, config.repeat, errors)
-    print(report(results, config, errors))
+    """Run the benchmark and print the report; return 1 if a measurement failed."""
+    parser = run_parser(
+        "Benchmark LSTM, GRU and TransformerEncoder against PyTorch.",
+        "smoke test: 256 sequences, 1 repeat",
+    )
+    parser.add_argument("--only", choices=list(SIZES), nargs="*", help="models to run")
+    run = Run(parser.parse_args(argv))
+    import_torch(run.notes)  # before limit_threads, which then limits it too
+    machine = machine_info()
+    results = {}
+    for kind in run.args.only or SIZES:
+        n, n_steps, features = SIZES[kind]
+        X, y = make_data(256 if run.args.quick else n, n_steps, features)
+        results[kind] = bench(run, kind, X, y)
+    lines = [
+        "## Epoch seconds and predict_proba throughput",
+        "",
+        f"Median (min-max) of {run.repeat} round-robin repeat(s). ratio: sklearn_nn "
+        "/ PyTorch seconds per epoch; predict time ratio: the same for predict_proba "
+        "(below 1: sklearn_nn is faster). The notes list the measurements other "
+        "processes disturbed.",
+        "",
+        *table(results),
+    ]
+    title = "Sequence layers: sklearn_nn against PyTorch on the CPU"
+    return run.report(title, machine, [lines], "256 sequences, 1 repeat")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

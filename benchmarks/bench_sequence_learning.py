@@ -15,16 +15,22 @@ signal, each against a baseline that ignores order.
    encoding + ``TransformerEncoder`` against CountVectorizer + LogisticRegression
    (a bag of words, which cannot see order).
 
-Prints a markdown report with the scores and fit times.
+Prints a markdown report with the scores and fit times, also written to ``--out``.
 """
 
-import argparse
 import sys
-import time
 import warnings
-from pathlib import Path
 
 import numpy as np
+from _harness import (
+    REPO_ROOT,
+    Run,
+    log,
+    machine_info,
+    markdown_table,
+    run_parser,
+    timed,
+)
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
@@ -32,7 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(REPO_ROOT / "tests"))
 from test_attention_layers import _order_task  # noqa: E402  (the test's task)
 
 from sklearn_nn import NeuralNetClassifier, RNNClassifier, RNNRegressor  # noqa: E402
@@ -56,34 +62,34 @@ def adding_problem(n, n_steps, rng):
 
 
 def digits(quick):
+    """5-fold accuracy of each recurrent cell on the digits read row by row."""
     X, y = load_digits(return_X_y=True)
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     rows = []
     for cell in ("rnn", "gru", "lstm"):
+        log(f"digits: {cell}")
         model = RNNClassifier(
             cell, input_shape=(8, 8), max_iter=10 if quick else 100, random_state=0
         )
-        tic = time.perf_counter()
-        scores = cross_val_score(model, X / 16, y, cv=cv)
-        seconds = time.perf_counter() - tic
+        seconds, scores = timed(cross_val_score, model, X / 16, y, cv=cv)
         rows.append(
-            f"| {cell} | {scores.mean():.3f} +- {scores.std():.3f} | {seconds:.1f} |"
+            [cell, f"{scores.mean():.3f} +- {scores.std():.3f}", f"{seconds:.1f}"]
         )
     return [
         "## Digits as 8 timesteps of 8 pixels (5-fold accuracy)",
         "",
-        "| cell | accuracy | seconds (5 fits) |",
-        "| --- | --- | --- |",
-        *rows,
+        *markdown_table(["cell", "accuracy", "seconds (5 fits)"], rows),
     ]
 
 
 def adding(quick):
+    """Test MSE of LSTM and GRU on the adding problem, against the mean."""
     rng = np.random.default_rng(0)
     n_train = 2000 if quick else 10000
     X, y = adding_problem(n_train + 1000, 50, rng)
     rows = []
     for cell in ("lstm", "gru"):
+        log(f"adding problem: {cell}")
         model = RNNRegressor(
             cell,
             (32,),
@@ -94,24 +100,21 @@ def adding(quick):
             clip_norm=1.0,
             random_state=0,
         )
-        tic = time.perf_counter()
-        model.fit(X[:n_train], y[:n_train])
-        seconds = time.perf_counter() - tic
+        seconds, _ = timed(model.fit, X[:n_train], y[:n_train])
         mse = np.mean((model.predict(X[n_train:]) - y[n_train:]) ** 2)
-        rows.append(f"| {cell} | {mse:.4f} | {model.n_iter_} | {seconds:.1f} |")
+        rows.append([cell, f"{mse:.4f}", model.n_iter_, f"{seconds:.1f}"])
     baseline = np.mean((y[:n_train].mean() - y[n_train:]) ** 2)
     return [
         "## The adding problem, 50 timesteps (test MSE)",
         "",
         f"Predicting the training mean: {baseline:.3f}.",
         "",
-        "| cell | test MSE | epochs | seconds |",
-        "| --- | --- | --- | --- |",
-        *rows,
+        *markdown_table(["cell", "test MSE", "epochs", "seconds"], rows),
     ]
 
 
 def word_order(quick):
+    """Test accuracy of a Transformer and of a bag of words on word order."""
     docs, y = _order_task(2000, seed=0)
     test_docs, test_y = _order_task(1000, seed=1)
     bag = make_pipeline(CountVectorizer(), LogisticRegression(max_iter=1000))
@@ -135,32 +138,29 @@ def word_order(quick):
         ("bag of words + LogisticRegression", bag),
         ("TokenSequencer + TransformerEncoder", transformer),
     ):
-        tic = time.perf_counter()
-        model.fit(docs, y)
-        seconds = time.perf_counter() - tic
-        rows.append(
-            f"| {name} | {model.score(test_docs, test_y):.3f} | {seconds:.1f} |"
-        )
+        log(f"word order: {name}")
+        seconds, _ = timed(model.fit, docs, y)
+        rows.append([name, f"{model.score(test_docs, test_y):.3f}", f"{seconds:.1f}"])
     return [
         "## Word order in text (test accuracy)",
         "",
-        "| model | accuracy | seconds |",
-        "| --- | --- | --- |",
-        *rows,
+        *markdown_table(["model", "accuracy", "seconds"], rows),
     ]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer epochs and rows")
-    config = parser.parse_args(argv)
+    """Run the three tasks and print the report."""
+    parser = run_parser(
+        "What the sequence models learn, against baselines that ignore order.",
+        "smoke run: fewer epochs and rows",
+        repeat=False,
+    )
+    run = Run(parser.parse_args(argv))
     warnings.simplefilter("ignore", ConvergenceWarning)
-    lines = ["# What the sequence models learn", ""]
-    for section in (digits, adding, word_order):
-        lines += section(config.quick) + [""]
-        print("\n".join(lines), file=sys.stderr, flush=True)
-    print("\n".join(lines))
+    sections = [section(run.args.quick) for section in (digits, adding, word_order)]
+    title = "What the sequence models learn"
+    return run.report(title, machine_info(), sections, "fewer epochs and rows")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
