@@ -38,7 +38,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
     """
 
     def _encode_targets(self, y, first_pass, incremental, classes):
-        _labels(y)  # mixed label types fail here, with a clear message
+        labels = _labels(y)  # mixed label types fail here, with a clear message
         y_type = type_of_target(y)
         multilabel = y_type.startswith("multilabel")
         if not multilabel and y.ndim == 2 and y.shape[1] == 1:
@@ -57,8 +57,13 @@ class NeuralNetClassifierMixin(ClassifierMixin):
                         f"`y` has classes {unknown!r} that are not in `classes`="
                         f"{binarizer.classes_!r}."
                     )
-            else:
+            elif multilabel:
                 binarizer.fit(y)
+            else:
+                # LabelBinarizer.fit's state from the checks above (fit would run
+                # both again: a fifth of a small fit)
+                binarizer.classes_, binarizer.y_type_ = labels, y_type
+                binarizer.sparse_input_ = False
             if not multilabel and len(binarizer.classes_) < 2:
                 raise ValueError(
                     "Classifier can't train when only one class is present: got "
