@@ -18,10 +18,15 @@ from .layers.base import CSRRows
 from .layers.core import Dense
 
 
-def weight_mask(network):
-    """Bool mask over the flat parameter buffer: the weights (penalised specs)."""
+def weight_mask(network, layer=None):
+    """Bool mask over the flat parameter buffer: the weights (penalised specs), of
+    every layer or of layer index ``layer`` only."""
     mask = np.zeros(network.n_params, dtype=bool)
-    for specs, slices in zip(network._param_specs, network._param_slices, strict=True):
+    for i, (specs, slices) in enumerate(
+        zip(network._param_specs, network._param_slices, strict=True)
+    ):
+        if layer is not None and i != layer:
+            continue
         for spec in specs:
             if spec.penalized:
                 start, shape = slices[spec.name]

@@ -96,7 +96,9 @@ def prune(estimator, amount, *, scope="global"):
     else:
         groups = [
             np.flatnonzero(layer_weights)
-            for layer_weights in _layer_weight_masks(network)
+            for layer_weights in map(
+                lambda i: weight_mask(network, i), range(len(network.layers))
+            )
             if layer_weights.any()
         ]
     for entries in groups:
@@ -113,19 +115,6 @@ def prune(estimator, amount, *, scope="global"):
     pruned._prune_mask = np.packbits(mask)
     pruned.sparsity_ = float(mask[weights].mean()) if weights.any() else 0.0
     return pruned
-
-
-def _layer_weight_masks(network):
-    """Per layer, the bool mask of its weights over the flat buffer."""
-    masks = []
-    for specs, slices in zip(network._param_specs, network._param_slices, strict=True):
-        mask = np.zeros(network.n_params, dtype=bool)
-        for spec in specs:
-            if spec.penalized:
-                start, shape = slices[spec.name]
-                mask[start : start + int(np.prod(shape))] = True
-        masks.append(mask)
-    return masks
 
 
 def quantize(estimator, dtype="int8"):

@@ -123,7 +123,10 @@ def test_every_image_layer_in_a_network(layers):
 
 def test_cnn_channels_first_and_default_stack():
     X, y = _digits()
-    images = np.repeat(X.reshape(-1, 1, 8, 8), 2, axis=1).reshape(len(X), -1)
+    # two different channels (the image and its transpose), so that a channel-order
+    # mistake in the exported transposes changes the outputs
+    planes = X.reshape(-1, 8, 8)
+    images = np.stack([planes, planes.transpose(0, 2, 1)], axis=1).reshape(len(X), -1)
     model = CNNClassifier(input_shape=(2, 8, 8), data_format="channels_first",
                           padding="same", max_iter=2, random_state=0)  # fmt: skip
     _check_classifier(model.fit(images, y), images)

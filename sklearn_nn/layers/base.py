@@ -141,6 +141,12 @@ class LayerArrays:
         self.out = None  # the last forward's output, kept for backward
 
 
+def unprefixed(named, prefix):
+    """The entries of ``named`` whose names start with ``prefix``, without it: a
+    composite layer's view of one part's parameters (e.g. ``forward_kernel``)."""
+    return {k[len(prefix) :]: v for k, v in named.items() if k.startswith(prefix)}
+
+
 def check_positive_int(value, what):
     """``value`` if it is an int >= 1 (bools refused), else a ValueError."""
     if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:

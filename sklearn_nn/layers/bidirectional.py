@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, unprefixed
 from .recurrent import _Recurrent
 
 __all__ = ["Bidirectional"]
@@ -75,9 +75,6 @@ class Bidirectional(Layer):
         buffers["d_x2"] = np.empty((n_rows,) + tuple(in_shape), dtype=dtype)
         return buffers
 
-    def _split(self, named, prefix):
-        return {k[len(prefix) :]: v for k, v in named.items() if k.startswith(prefix)}
-
     def forward(self, x, arrays, batch):
         """Both directions of rows ``[lo, hi)``, concatenated on the last axis."""
         n, lo, hi, units = batch.n, batch.lo, batch.hi, self.layer.units
@@ -85,7 +82,7 @@ class Bidirectional(Layer):
         for k, (prefix, reverse) in enumerate(self._directions):
             sub = arrays.buffers[prefix]
             half = sub["out"][:n]
-            params = self._split(arrays.params, prefix)
+            params = unprefixed(arrays.params, prefix)
             self.layer.run_forward(
                 x, params, sub, batch, arrays.in_shape, reverse, half
             )
@@ -101,7 +98,7 @@ class Bidirectional(Layer):
             half = sub["d"][:n]
             half[lo:hi] = d[lo:hi, ..., k * units : (k + 1) * units]
             target = d_x if k == 0 or d_x is None else arrays.buffers["d_x2"][:n]
-            params = self._split(arrays.params, prefix)
+            params = unprefixed(arrays.params, prefix)
             self.layer.run_backward(
                 params, sub, batch, arrays.in_shape, reverse, half, target
             )
@@ -112,5 +109,5 @@ class Bidirectional(Layer):
     def reduce_gradients(self, arrays, n):
         """Sum each direction's parts' gradients."""
         for prefix, _ in self._directions:
-            grads = self._split(arrays.grads, prefix)
+            grads = unprefixed(arrays.grads, prefix)
             self.layer.sum_parts(grads, arrays.buffers[prefix], n)

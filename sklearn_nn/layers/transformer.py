@@ -8,7 +8,14 @@ import numpy as np
 
 from .._threads import BATCH_PARTS, part_bounds
 from .attention import MultiHeadSelfAttention, check_sequences, head_size
-from .base import Batch, Layer, LayerArrays, check_bool, check_positive_int
+from .base import (
+    Batch,
+    Layer,
+    LayerArrays,
+    check_bool,
+    check_positive_int,
+    unprefixed,
+)
 from .core import Dense, Dropout, check_activation
 from .normalization import LayerNormalization
 
@@ -31,10 +38,6 @@ def _rows_of(value, name, n_alloc, lo, hi):
         return value
     per_row = value.shape[0] // n_alloc
     return value[lo * per_row : hi * per_row]
-
-
-def _prefixed(named, prefix):
-    return {k[len(prefix) :]: v for k, v in named.items() if k.startswith(prefix)}
 
 
 @dataclass(frozen=True)
@@ -202,8 +205,8 @@ class TransformerEncoder(Layer):
             if prefix == "attention_":
                 k = batch.part
                 sub["d_weights"] = buffers["part_scratch"][k : k + 1]
-            params = _prefixed(arrays.params, prefix)
-            part = LayerArrays(params, _prefixed(grads, prefix), {}, sub, shape)
+            params = unprefixed(arrays.params, prefix)
+            part = LayerArrays(params, unprefixed(grads, prefix), {}, sub, shape)
             parts[prefix] = (layer, part, rows)
         own = {k: buffers[k][lo:hi] for k in ("sum1", "sum2", "d_sum1", "d_sum2")}
         return parts, own

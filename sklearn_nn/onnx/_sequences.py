@@ -29,16 +29,12 @@ from ..layers import (
     TransformerEncoder,
 )
 from ..layers.attention import head_size
+from ..layers.base import unprefixed
 from ..layers.embedding import sinusoidal_encoding
 from ._layers import EMITTERS, _conv2d, _pool2d
 
 #: our SimpleRNN activations as ONNX RNN activations
 _RNN_ACTIVATIONS = {"tanh": "Tanh", "relu": "Relu", "logistic": "Sigmoid"}
-
-
-def _prefixed(named, prefix):
-    """The entries of ``named`` whose names start with ``prefix``, without it."""
-    return {k[len(prefix) :]: v for k, v in named.items() if k.startswith(prefix)}
 
 
 def _gate_blocks(w, n_gates, order):
@@ -159,7 +155,7 @@ def _transformer(g, layer, x, shape, params, state, mask=None):
 
     def run(prefix, inputs):
         part, part_shape = parts[prefix]
-        own = _prefixed(params, prefix)
+        own = unprefixed(params, prefix)
         if prefix == "attention_":  # the one part that reads the padding mask
             return _attention(g, part, inputs, part_shape, own, {}, mask)
         return EMITTERS[type(part)](g, part, inputs, part_shape, own, {})
