@@ -1,7 +1,7 @@
 """
-==============================================================
+=================================================================
 Fine-tuning: reuse a network's frozen convolutions on new classes
-==============================================================
+=================================================================
 
 Train a small convolutional network (Conv2D -> BatchNormalization -> Activation) on
 the digits 0-4, then classify the digits 5-9 from only 25 labelled images per class:
