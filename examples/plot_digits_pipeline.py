@@ -8,6 +8,8 @@ in a scikit-learn pipeline, compare them by cross-validation, and plot the MLP's
 training loss and validation score per epoch.
 """
 
+import os
+
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 from sklearn.model_selection import cross_val_score
@@ -16,7 +18,12 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_nn import LogisticRegression, MLPClassifier
 
+# CI and the test suite set this to run the example on less data and fewer epochs
+FAST = os.environ.get("SKLEARN_NN_EXAMPLES_FAST") == "1"
+
 X, y = load_digits(return_X_y=True)
+if FAST:
+    X, y = X[:600], y[:600]
 models = {
     "MLP (256, 128), dropout 0.2": MLPClassifier(
         hidden_layer_sizes=(256, 128), dropout=0.2, early_stopping=True, random_state=0
@@ -24,7 +31,9 @@ models = {
     "LogisticRegression": LogisticRegression(max_iter=1000),
 }
 for name, model in models.items():
-    scores = cross_val_score(make_pipeline(StandardScaler(), model), X, y, cv=5)
+    scores = cross_val_score(
+        make_pipeline(StandardScaler(), model), X, y, cv=3 if FAST else 5
+    )
     print(f"{name}: {scores.mean():.4f} +- {scores.std():.4f}")
 
 mlp = make_pipeline(StandardScaler(), models["MLP (256, 128), dropout 0.2"]).fit(X, y)

@@ -43,7 +43,9 @@ convolutions = [
 settings = dict(input_shape=(8, 8), learning_rate_init=0.01, random_state=0)
 
 # 1. learn the convolutions on the digits 0-4 (all of them)
-base = NeuralNetClassifier(convolutions + [Dense(64)], max_iter=30, **settings)
+base = NeuralNetClassifier(
+    convolutions + [Dense(64)], max_iter=100, early_stopping=True, **settings
+)
 base.fit(X[old], y[old])
 
 # 2. a few labelled images of the digits 5-9; the rest is the test set
