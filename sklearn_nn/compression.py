@@ -184,6 +184,18 @@ def dequantize(estimator):
     model : estimator of the same class
         Predicts as the quantised model's float path does, and trains on with
         ``partial_fit`` or ``warm_start=True`` (from a new optimizer state).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_nn import MLPClassifier
+    >>> from sklearn_nn.compression import dequantize, quantize
+    >>> X, y = load_digits(return_X_y=True)
+    >>> model = MLPClassifier((32,), learning_rate_init=0.01, random_state=0)
+    >>> small = quantize(model.fit(X / 16, y), "int8")  # its partial_fit raises
+    >>> trainable = dequantize(small).partial_fit(X / 16, y)  # one more epoch
+    >>> bool(trainable.score(X / 16, y) > 0.9)
+    True
     """
     _check_fitted_model(estimator, "dequantize")
     if getattr(estimator, "_quantized", None) is None:

@@ -67,6 +67,16 @@ class MultiHeadSelfAttention(Layer):
     ``qkv_bias``; ``output_kernel`` (num_heads key_dim, features) with
     ``output_bias``. The kernels are penalised. Output samples have the input's
     shape.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import MultiHeadSelfAttention
+    >>> attention = MultiHeadSelfAttention(num_heads=2)  # key_dim = 16 / 2 = 8
+    >>> attention.output_shape((20, 16))  # 20 timesteps of 16 features
+    (20, 16)
+    >>> [(s.name, s.shape) for s in attention.param_specs((20, 16))]
+    [('qkv_kernel', (16, 48)), ('output_kernel', (16, 16)),
+     ('qkv_bias', (48,)), ('output_bias', (16,))]
     """
 
     num_heads: int

@@ -42,6 +42,15 @@ class ParamSpec(NamedTuple):
         ``(fan_in, fan_out)`` for the variance-scaling initialisers.
     penalized : bool
         Whether ``alpha`` (L2) and ``l1`` apply to it.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Dense
+    >>> kernel, bias = Dense(4).param_specs((3,))
+    >>> kernel
+    ParamSpec(name='kernel', shape=(3, 4), init=None, fans=(3, 4), penalized=True)
+    >>> bias.name, bias.shape, bias.penalized
+    ('bias', (4,), False)
     """
 
     name: str
@@ -62,6 +71,13 @@ class StateSpec(NamedTuple):
         Its shape.
     fill : float
         Its initial value.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import BatchNormalization
+    >>> BatchNormalization().state_specs((8,))
+    [StateSpec(name='moving_mean', shape=(8,), fill=0.0),
+     StateSpec(name='moving_variance', shape=(8,), fill=1.0)]
     """
 
     name: str
@@ -97,6 +113,13 @@ class Batch(NamedTuple):
         Layers that pool or attend over time leave padding out.
     n_threads : int
         Threads the network runs on (a layer may cut its own work into parts).
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Batch
+    >>> batch = Batch(n=8, lo=0, hi=4, training=True)  # rows [0, 4) of 8
+    >>> batch
+    Batch(n=8, lo=0, hi=4, part=0, training=True, rng=None, mask=None, n_threads=1)
     """
 
     n: int
@@ -127,6 +150,16 @@ class LayerArrays:
     constants : dict
         Arrays a compressed model's layer predicts with besides its parameters
         (a quantised Dense layer's int8 weights: ``{"int8": ...}``); else empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_nn.layers import Batch, Dense, LayerArrays
+    >>> dense = Dense(2, activation="identity")
+    >>> params = {"kernel": np.ones((3, 2)), "bias": np.zeros(2)}
+    >>> arrays = LayerArrays(params, {}, {}, dense.allocate((3,), 4, float), (3,))
+    >>> dense.forward(np.ones((4, 3)), arrays, Batch(n=4, lo=0, hi=4)).tolist()
+    [[3.0, 3.0], [3.0, 3.0], [3.0, 3.0], [3.0, 3.0]]
     """
 
     __slots__ = ("params", "grads", "state", "buffers", "in_shape", "out", "constants")
@@ -215,6 +248,16 @@ class Layer:
     trainable : bool, default=True
         False freezes the layer: its parameters are neither updated nor
         penalised (fine-tuning a pretrained network; see ``sklearn_nn.Pretrained``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_nn.layers import Dense, Layer
+    >>> layer = Dense(4)  # a Layer: one sample of 3 features in, 4 out
+    >>> isinstance(layer, Layer), layer.output_shape((3,))
+    (True, (4,))
+    >>> layer.allocate((3,), 10, np.float32)["d"].shape  # buffers for 10 rows
+    (10, 4)
     """
 
     trainable: bool = field(default=True, kw_only=True)

@@ -27,6 +27,19 @@ class Bidirectional(Layer):
     Notes
     -----
     The parameters are the cell's, prefixed ``forward_`` and ``backward_``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_nn import NeuralNetClassifier
+    >>> from sklearn_nn.layers import GRU, Bidirectional
+    >>> Bidirectional(GRU(8)).output_shape((8, 8))  # 8 units per direction
+    (16,)
+    >>> X, y = load_digits(return_X_y=True)  # rows as 8 timesteps of 8 pixels
+    >>> clf = NeuralNetClassifier([Bidirectional(GRU(8))], input_shape=(8, 8),
+    ...                           learning_rate_init=0.05, random_state=0)
+    >>> bool(clf.fit(X[:200] / 16, y[:200]).score(X[:200] / 16, y[:200]) > 0.9)
+    True
     """
 
     layer: _Recurrent

@@ -123,6 +123,12 @@ class Conv2D(Layer):
     Notes
     -----
     The kernel has shape ``(kernel_h, kernel_w, in_channels, filters)``, as in Keras.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Conv2D
+    >>> Conv2D(16).output_shape((28, 28, 1))  # 3 x 3 kernel, "valid" padding
+    (26, 26, 16)
     """
 
     filters: int
@@ -282,6 +288,12 @@ class MaxPool2D(_Pool2D):
     padding : {"valid", "same"}, default="valid"
         "valid": windows inside the image only (a remainder row or column is
         dropped); "same": ``ceil(size / strides)`` windows, padded cells ignored.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import MaxPool2D
+    >>> MaxPool2D().output_shape((26, 26, 16))  # 2 x 2 windows
+    (13, 13, 16)
     """
 
     def allocate(self, in_shape, n_rows, dtype):
@@ -324,6 +336,12 @@ class AvgPool2D(_Pool2D):
     padding : {"valid", "same"}, default="valid"
         "valid": windows inside the image only; "same": ``ceil(size / strides)``
         windows, each averaging over its real (unpadded) cells only.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import AvgPool2D
+    >>> AvgPool2D(3, padding="same").output_shape((8, 8, 3))
+    (3, 3, 3)
     """
 
     def forward(self, x, arrays, batch):
@@ -348,7 +366,14 @@ class AvgPool2D(_Pool2D):
 class ChannelsFirstToLast(Layer):
     """Transpose each sample from (channels, height, width) to (height, width,
     channels): the first layer the CNN and NeuralNet estimators put below the
-    others for ``data_format="channels_first"`` rows."""
+    others for ``data_format="channels_first"`` rows.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import ChannelsFirstToLast
+    >>> ChannelsFirstToLast().output_shape((3, 32, 32))
+    (32, 32, 3)
+    """
 
     splits_batch = True
 

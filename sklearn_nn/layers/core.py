@@ -76,6 +76,12 @@ class Dense(Layer):
     -----
     The kernel has shape ``(n_inputs, units)``, as scikit-learn's ``coefs_``; it is
     penalised by ``alpha`` and ``l1``, the bias is not.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Dense
+    >>> Dense(32).output_shape((64,)), Dense(32).param_specs((64,))[0].shape
+    ((32,), (64, 32))
     """
 
     units: int
@@ -191,6 +197,12 @@ class Activation(Layer):
     ----------
     activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", "gelu"}
         The function, applied element-wise; the shape is kept.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Activation
+    >>> Activation("tanh").output_shape((8, 8, 3))
+    (8, 8, 3)
     """
 
     activation: str
@@ -238,6 +250,12 @@ class Dropout(Layer):
     ----------
     rate : float
         Fraction of units dropped, in [0, 1). Inactive at predict time.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Dropout
+    >>> Dropout(0.5).output_shape((64,)), Dropout(0.5).needs_rng
+    ((64,), True)
     """
 
     rate: float
@@ -296,7 +314,14 @@ class Dropout(Layer):
 
 @dataclass(frozen=True)
 class Flatten(Layer):
-    """Flatten each sample to a vector (a view of the input, no copy)."""
+    """Flatten each sample to a vector (a view of the input, no copy).
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Flatten
+    >>> Flatten().output_shape((8, 8, 3))
+    (192,)
+    """
 
     def output_shape(self, in_shape):
         """``(prod(in_shape),)``."""
@@ -325,6 +350,12 @@ class Reshape(Layer):
     target_shape : tuple of int
         The new shape of one sample; one entry may be -1, inferred from the input's
         size (e.g. ``(1, -1, 1)``: any vector as a one-row, one-channel image).
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Reshape
+    >>> Reshape((8, 8, -1)).output_shape((64,))
+    (8, 8, 1)
     """
 
     target_shape: tuple

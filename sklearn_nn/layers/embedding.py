@@ -61,6 +61,19 @@ class Embedding(Layer):
     Ids that are not integers in ``[0, input_dim)`` raise a ValueError, in
     ``check_input`` on the whole X and again in every forward pass. float32 X holds
     ids exactly up to 2**24 (16.7 million tokens).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_nn import NeuralNetClassifier
+    >>> from sklearn_nn.layers import Embedding, Flatten
+    >>> Embedding(17, 4).output_shape((64,))  # 64 ids in, 64 vectors of 4 out
+    (64, 4)
+    >>> X, y = load_digits(return_X_y=True)  # pixel values 0-16 as token ids
+    >>> clf = NeuralNetClassifier([Embedding(17, 4), Flatten()],
+    ...                           learning_rate_init=0.01, random_state=0)
+    >>> bool(clf.fit(X, y).score(X, y) > 0.9)
+    True
     """
 
     input_dim: int
@@ -228,6 +241,12 @@ class PositionalEncoding(Layer):
     Samples have shape ``(timesteps, features)``, e.g. the output of
     ``Embedding``; the output has the same shape. No parameters; a padding mask
     passes through (``passes_mask``): padded timesteps are encoded too, as in Keras.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Embedding, PositionalEncoding
+    >>> PositionalEncoding().output_shape(Embedding(1000, 16).output_shape((20,)))
+    (20, 16)
     """
 
     max_wavelength: float = 10000.0

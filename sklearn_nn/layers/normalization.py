@@ -79,6 +79,19 @@ class BatchNormalization(Layer):
         Added to the variance before the square root.
     trainable : bool, default=True
         False freezes gamma and beta and the running statistics.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_nn import NeuralNetClassifier
+    >>> from sklearn_nn.layers import Activation, BatchNormalization, Dense
+    >>> BatchNormalization().output_shape((32,))
+    (32,)
+    >>> X, y = load_digits(return_X_y=True)
+    >>> layers = [Dense(32, "identity"), BatchNormalization(), Activation("relu")]
+    >>> clf = NeuralNetClassifier(layers, learning_rate_init=0.01, random_state=0)
+    >>> bool(clf.fit(X, y).score(X, y) > 0.9)  # pixels 0-16, unscaled
+    True
     """
 
     momentum: float = 0.99
@@ -208,6 +221,14 @@ class LayerNormalization(Layer):
         Added to the variance before the square root.
     trainable : bool, default=True
         False freezes gamma and beta.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import LayerNormalization
+    >>> LayerNormalization().output_shape((20, 16))  # 20 timesteps, 16 features
+    (20, 16)
+    >>> [(s.name, s.shape) for s in LayerNormalization().param_specs((20, 16))]
+    [('gamma', (16,)), ('beta', (16,))]
     """
 
     epsilon: float = 1e-3

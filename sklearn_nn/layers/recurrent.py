@@ -273,6 +273,12 @@ class SimpleRNN(_Recurrent):
         The function ``f``.
     trainable : bool, default=True
         False freezes the layer (see ``Layer``).
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import SimpleRNN
+    >>> SimpleRNN(32).output_shape((10, 3))  # 10 timesteps of 3 features
+    (32,)
     """
 
     activation: str = "tanh"
@@ -318,6 +324,12 @@ class GRU(_Recurrent):
         Initialiser of ``U``.
     trainable : bool, default=True
         False freezes the layer (see ``Layer``).
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import GRU
+    >>> GRU(32, return_sequences=True).output_shape((10, 3))  # all 10 steps
+    (10, 32)
     """
 
     _gates = 3
@@ -365,6 +377,12 @@ class LSTM(_Recurrent):
         Initialiser of ``U``.
     trainable : bool, default=True
         False freezes the layer (see ``Layer``).
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import LSTM
+    >>> LSTM(32).output_shape((10, 3)), LSTM(32).param_specs((10, 3))[0].shape
+    ((32,), (3, 128))
     """
 
     _gates = 4

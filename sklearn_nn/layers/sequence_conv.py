@@ -153,6 +153,14 @@ class Conv1D(_OnImageLayer):
     penalised by ``alpha`` and ``l1``, the bias is not. The layer is a Conv2D with a
     ``(1, kernel_size)`` kernel over ``1 x timesteps`` images (same kernels, same
     initial weights).
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import Conv1D
+    >>> Conv1D(16, kernel_size=3).output_shape((100, 8))  # 100 timesteps
+    (98, 16)
+    >>> Conv1D(16, kernel_size=3, padding="same", strides=2).output_shape((100, 8))
+    (50, 16)
     """
 
     filters: int
@@ -211,6 +219,12 @@ class MaxPool1D(_OnImageLayer):
     -----
     Input samples are ``(timesteps, features)``, outputs ``(new_steps, features)``
     (Keras's formulae). The layer is a MaxPool2D with ``(1, pool_size)`` windows.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import MaxPool1D
+    >>> MaxPool1D(pool_size=2).output_shape((98, 16))
+    (49, 16)
     """
 
     pool_size: int = 2
@@ -262,6 +276,12 @@ class GlobalAveragePooling1D(_GlobalPool1D):
     mean of its real steps, 0 for a sequence of padding only. The mask ends here
     (``passes_mask`` is False: the time axis is gone). Input samples are
     ``(timesteps, features)``, outputs ``(features,)``.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import GlobalAveragePooling1D
+    >>> GlobalAveragePooling1D().output_shape((49, 16))
+    (16,)
     """
 
     uses_mask = True
@@ -302,6 +322,12 @@ class GlobalMaxPooling1D(_GlobalPool1D):
 
     A padding mask is ignored, as in Keras: padded steps take part in the max.
     Input samples are ``(timesteps, features)``, outputs ``(features,)``.
+
+    Examples
+    --------
+    >>> from sklearn_nn.layers import GlobalMaxPooling1D
+    >>> GlobalMaxPooling1D().output_shape((49, 16))
+    (16,)
     """
 
     def allocate(self, in_shape, n_rows, dtype):

@@ -77,6 +77,19 @@ class TransformerEncoder(Layer):
     The parameters are those of its parts, prefixed: ``attention_`` (see
     ``MultiHeadSelfAttention``), ``norm1_``, ``ff1_``, ``ff2_`` (``kernel`` and
     ``bias``), ``norm2_`` (``gamma`` and ``beta``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_nn import NeuralNetClassifier
+    >>> from sklearn_nn.layers import Flatten, TransformerEncoder
+    >>> TransformerEncoder(num_heads=2, ff_units=16).output_shape((8, 8))
+    (8, 8)
+    >>> X, y = load_digits(return_X_y=True)  # rows as 8 timesteps of 8 pixels
+    >>> clf = NeuralNetClassifier([TransformerEncoder(2, ff_units=16), Flatten()],
+    ...     input_shape=(8, 8), learning_rate_init=0.01, random_state=0)
+    >>> bool(clf.fit(X[:300] / 16, y[:300]).score(X[:300] / 16, y[:300]) > 0.9)
+    True
     """
 
     num_heads: int

@@ -184,7 +184,16 @@ _CLASSIFIER_OPTIONS = {
 
 
 def register():
-    """Register the converters with skl2onnx (done on import; safe to repeat)."""
+    """Register the converters with skl2onnx (done on import; safe to repeat).
+
+    Examples
+    --------
+    >>> from skl2onnx import supported_converters
+    >>> from sklearn_nn.onnx import register
+    >>> register()  # again: importing sklearn_nn.onnx already did
+    >>> "SklearnNNMLPClassifier" in supported_converters()
+    True
+    """
     for cls in CLASSIFIERS:
         update_registered_converter(
             cls,
