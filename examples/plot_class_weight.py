@@ -1,7 +1,7 @@
 """
-==============================================
+===============================================
 Imbalanced classes: ``class_weight="balanced"``
-==============================================
+===============================================
 
 A binary problem with one positive sample in twenty: a network trained on the raw
 counts learns to favour the majority class, so at the default 0.5 threshold it

@@ -1,7 +1,7 @@
 """
-===========================================
+===================================
 Fit time against scikit-learn's MLP
-===========================================
+===================================
 
 A small benchmark: the same network (one hidden layer of 256 ReLU units, Adam,
 the same learning rate, batch size and number of epochs) trained by scikit-learn's

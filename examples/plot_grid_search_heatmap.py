@@ -1,7 +1,7 @@
 """
-=============================================
+==============================================
 Grid search over width and dropout: a heat map
-=============================================
+==============================================
 
 ``GridSearchCV`` tunes sklearn_nn estimators as any other: here the width of an
 ``MLPClassifier``'s hidden layer against its ``dropout`` rate (a parameter

@@ -1,7 +1,7 @@
 """
-=====================================================
+===================================================
 Training and validation loss curves, early stopping
-=====================================================
+===================================================
 
 A wide MLP trained on 400 digits learns its training set long before it stops
 learning: the training loss falls to zero while the validation loss bottoms out and

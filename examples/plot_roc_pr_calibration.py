@@ -1,7 +1,7 @@
 """
-=================================================
+============================================
 ROC, precision-recall and calibration curves
-=================================================
+============================================
 
 sklearn_nn classifiers plug into scikit-learn's evaluation displays unchanged:
 ``RocCurveDisplay`` and ``PrecisionRecallDisplay`` read ``decision_function`` (our
