@@ -1,4 +1,4 @@
-"""Sphinx configuration (``pip install ".[doc]"``; see ``doc/README.md`` for the command).
+"""Sphinx configuration; the command that builds the pages is in ``doc/index.rst``.
 
 Set ``SKLEARN_NN_EXAMPLES_FAST=1`` to run the gallery on less data and fewer epochs,
 as CI does.
@@ -51,8 +51,6 @@ intersphinx_mapping = {
     "numpy": _inventory("numpy", "https://numpy.org/doc/stable/"),
     "scipy": _inventory("scipy", "https://docs.scipy.org/doc/scipy/"),
     "sklearn": _inventory("sklearn", "https://scikit-learn.org/stable/"),
-    # labels newer than the local sklearn.inv (see _intersphinx/make_inventories.py)
-    "sklearn_labels": _inventory("sklearn-labels", "https://scikit-learn.org/stable/"),
 }
 intersphinx_timeout = 5
 

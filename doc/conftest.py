@@ -1,4 +1,4 @@
-"""pytest runs the guide's code (``--doctest-glob="*.rst"``); built pages are skipped."""
+"""pytest runs the guide's code (``--doctest-glob="*.rst"``), not the built pages."""
 
 import matplotlib
 

@@ -1,15 +1,16 @@
-"""Write ``numpy.inv`` and ``sklearn-labels.inv``, the inventories Debian lacks.
+"""Write ``numpy.inv``, and add to ``sklearn.inv`` what Debian's copy lacks.
 
 The doc build runs where only package registries are reachable, so it reads its
 intersphinx inventories from this folder when the projects' sites cannot be reached.
 ``sklearn.inv``, ``scipy.inv`` and ``python.inv`` are the projects' own inventories,
 from Debian's ``python-sklearn-doc`` 1.2.1, ``python-scipy-doc`` 1.10.1 and
-``python3.11-doc`` packages. This script writes the two that Debian does not ship:
+``python3.11-doc`` packages. This script writes what Debian does not ship:
 
-- numpy's public API, from the installed numpy, with the URL scheme of numpy's site
-  (``reference/generated/numpy.<name>.html``);
-- the scikit-learn labels newer than 1.2 that the docstrings we inherit from
-  scikit-learn's base classes refer to.
+- ``numpy.inv``: numpy's public API, from the installed numpy, with the URL scheme
+  of numpy's site (``reference/generated/numpy.<name>.html``);
+- in ``sklearn.inv``: the scikit-learn labels newer than 1.2 that the docstrings we
+  inherit from scikit-learn's base classes refer to (intersphinx takes one
+  inventory per site, so they join scikit-learn's own).
 
 Run it again after a numpy upgrade::
 
@@ -53,10 +54,20 @@ def numpy_entries():
     yield "array_like std:term -1 glossary.html#term-array_like array_like"
 
 
-def sklearn_label_entries():
-    """Yield inventory lines for the scikit-learn labels in ``SKLEARN_LABELS``."""
-    for label, (page, title) in SKLEARN_LABELS.items():
-        yield f"{label} std:label -1 {page} {title}"
+def sklearn_entries():
+    """``sklearn.inv``'s lines, with the labels of ``SKLEARN_LABELS`` (once each)."""
+    data = (HERE / "sklearn.inv").read_bytes()
+    header_end = 0
+    for _ in range(4):  # four header lines, then the zlib stream
+        header_end = data.index(b"\n", header_end) + 1
+    lines = zlib.decompress(data[header_end:]).decode().splitlines()
+    labels = {f"{label} std:label" for label in SKLEARN_LABELS}
+    kept = [line for line in lines if " ".join(line.split(" ", 2)[:2]) not in labels]
+    added = [
+        f"{label} std:label -1 {page} {title}"
+        for label, (page, title) in SKLEARN_LABELS.items()
+    ]
+    return kept + added
 
 
 def write(filename, project, version, lines):
@@ -73,4 +84,9 @@ def write(filename, project, version, lines):
 
 if __name__ == "__main__":
     write("numpy.inv", "NumPy", np.__version__, numpy_entries())
-    write("sklearn-labels.inv", "scikit-learn", "stable", sklearn_label_entries())
+    write(
+        "sklearn.inv",
+        "scikit-learn",
+        "1.2.1 (Debian) + newer labels",
+        sklearn_entries(),
+    )
