@@ -1,7 +1,7 @@
 """
-=======================================
+==================================
 Classifying time series with a GRU
-=======================================
+==================================
 
 ``RNNClassifier`` reads each row of X as a sequence: here a univariate series of
 40 timesteps (``input_shape=(40, 1)``; X stays the ordinary 2-D array). The series

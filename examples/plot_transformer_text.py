@@ -1,7 +1,7 @@
 """
-=======================================
+======================================
 A Transformer where word order matters
-=======================================
+======================================
 
 ``TokenSequencer`` turns each document into a fixed-length row of token ids, and
 ``NeuralNetClassifier`` runs a Transformer on them: ``Embedding`` (with id 0 as
@@ -60,7 +60,7 @@ y = rng.choice(["negative", "positive"], 600 if FAST else 3000)
 reviews = [
     f"{clause(label == 'negative')} but {clause(label == 'positive')}" for label in y
 ]
-print("\n".join(f"{y[i]}: {reviews[i]}" for i in range(3)))
+print("\n".join(f"{y[i]}: {reviews[i]}" for i in range(4)))
 X_train, X_test, y_train, y_test = train_test_split(reviews, y, random_state=0)
 
 
