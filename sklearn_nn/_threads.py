@@ -21,7 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 #: parts a batch is cut into, whatever the number of threads (so results are too)
 BATCH_PARTS = 8
@@ -40,11 +40,26 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_executor)
 
 
+_blas = None
+
+
+def _blas_controller():
+    """threadpoolctl's controller of the loaded BLAS libraries, made once.
+
+    Making one scans every shared library of the process (5-7 ms, which was most of
+    a one-row CNN predict); its limits and thread counts are live calls into the
+    libraries, so it sees limits set later by anyone (joblib, the user). The BLAS
+    the kernels call (numpy's and scipy's) is loaded before any fit can run.
+    """
+    global _blas
+    if _blas is None:
+        _blas = ThreadpoolController().select(user_api="blas")
+    return _blas
+
+
 def _user_blas_threads():
     """The lowest BLAS thread limit in force (threadpoolctl), capped at the CPUs."""
-    limits = [
-        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
-    ]
+    limits = [lib.num_threads for lib in _blas_controller().lib_controllers]
     if not limits:
         return 1
     return max(1, min(min(limits), os.cpu_count() or 1))
@@ -65,8 +80,7 @@ def kernel_threads(network, own_threads=False):
     For a network that splits its batch (or ``own_threads``: a layer runs its own
     parts, as quantised Dense layers do): the user's BLAS thread limit, with BLAS
     pinned to one thread inside the context (every time, so that the GEMMs, and the
-    model, never depend on the thread count). Otherwise 1, and nothing is changed
-    (no threadpoolctl query either: ~1 ms).
+    model, never depend on the thread count). Otherwise 1, and nothing is changed.
     """
     global _pin_count, _pin, _pinned_user_threads
     if not (network.splits_batch or own_threads):
@@ -75,7 +89,7 @@ def kernel_threads(network, own_threads=False):
     with _lock:
         if _pin_count == 0:
             _pinned_user_threads = _user_blas_threads()
-            _pin = threadpool_limits(limits=1, user_api="blas")
+            _pin = _blas_controller().limit(limits=1)
         _pin_count += 1
         n_threads = _pinned_user_threads
     try:
