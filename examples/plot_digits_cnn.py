@@ -67,7 +67,7 @@ model = make_pipeline(StandardScaler(), cnn).fit(X_train, y_train)
 print(f"held-out accuracy: {model.score(X_test, y_test):.4f}")
 proba = model.predict_proba(X_test)
 wrong = np.flatnonzero(model.predict(X_test) != y_test)[:12]
-fig, axes = plt.subplots(2, 6, figsize=(9, 3.6))
+fig, axes = plt.subplots(2, 6, figsize=(9, 4.8))
 for ax in axes.ravel():
     ax.set_axis_off()
 for ax, i in zip(axes.ravel(), wrong, strict=False):

@@ -8,11 +8,11 @@ learning: the training loss falls to zero while the validation loss bottoms out 
 creeps back up. ``LossCurveDisplay`` draws both curves (and the validation score)
 from a fitted estimator. Passing ``X_val``/``y_val`` to ``fit`` records the
 validation curves of a fixed validation set; with ``early_stopping=True`` training
-stops ``n_iter_no_change`` epochs after the best validation score (here
-``scoring="loss"``, minus the validation loss) and restores that epoch's
-parameters, marked by the vertical line. The two models end with about the same
-accuracy: what early stopping saves here is most of the epochs, and the loss it
-watches is a smoother proxy of accuracy, not the same measure.
+stops ``n_iter_no_change`` epochs after the best validation score (accuracy by
+default; ``scoring="loss"`` or any scikit-learn scorer name changes it) and
+restores that epoch's parameters, marked by the vertical line. The two models end with about the same
+accuracy: what early stopping saves here is most of the epochs, and the accuracy of
+400 validation images is a noisy signal to stop on.
 """
 
 import os
@@ -37,7 +37,7 @@ else:
     settings.update(hidden_layer_sizes=(256,), max_iter=300)
 
 full = MLPClassifier(**settings).fit(X_train, y_train, X_val=X_val, y_val=y_val)
-stopped = MLPClassifier(early_stopping=True, scoring="loss", **settings)
+stopped = MLPClassifier(early_stopping=True, **settings)
 stopped.fit(X_train, y_train, X_val=X_val, y_val=y_val)
 for name, model in [("without early stopping", full), ("early stopping", stopped)]:
     print(
@@ -51,7 +51,7 @@ for name, model in [("without early stopping", full), ("early stopping", stopped
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
 for ax, model, title in [
     (axes[0], full, "without early stopping"),
-    (axes[1], stopped, "early_stopping=True, scoring='loss'"),
+    (axes[1], stopped, "early_stopping=True"),
 ]:
     display = LossCurveDisplay.from_estimator(model, ax=ax)
     display.score_ax_.set_ylim(0.8, 1.0)
