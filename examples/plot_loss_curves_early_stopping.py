@@ -10,9 +10,9 @@ from a fitted estimator. Passing ``X_val``/``y_val`` to ``fit`` records the
 validation curves of a fixed validation set; with ``early_stopping=True`` training
 stops ``n_iter_no_change`` epochs after the best validation score (accuracy by
 default; ``scoring="loss"`` or any scikit-learn scorer name changes it) and
-restores that epoch's parameters, marked by the vertical line. The two models end with about the same
-accuracy: what early stopping saves here is most of the epochs, and the accuracy of
-400 validation images is a noisy signal to stop on.
+restores that epoch's parameters, marked by the vertical line. The two models end
+with about the same accuracy: what early stopping saves here is most of the epochs,
+and the accuracy of 400 validation images is a noisy signal to stop on.
 """
 
 import os
