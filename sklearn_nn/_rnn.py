@@ -150,7 +150,7 @@ class RNNClassifier(NeuralNetClassifierMixin, _RNNMixin, BaseNeuralNet):
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_nn import RNNClassifier
     >>> X, y = load_digits(return_X_y=True)  # 8 timesteps of 8 pixels per row
-    >>> clf = RNNClassifier(cell="gru", input_shape=(8, 8), max_iter=30,
+    >>> clf = RNNClassifier(cell="gru", input_shape=(8, 8), early_stopping=True,
     ...                     random_state=0)
     >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.85
     True
@@ -269,7 +269,7 @@ class RNNRegressor(NeuralNetRegressorMixin, _RNNMixin, BaseNeuralNet):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(500, 10))  # 500 series of 10 timesteps
     >>> y = X[:, :3].sum(axis=1)  # the sum of the first three values
-    >>> reg = RNNRegressor(cell="gru", max_iter=100, random_state=0)
+    >>> reg = RNNRegressor(cell="gru", max_iter=400, random_state=0)
     >>> reg.fit(X[:400], y[:400]).score(X[400:], y[400:]) > 0.9
     True
     """

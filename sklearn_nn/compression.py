@@ -65,7 +65,7 @@ def prune(estimator, amount, *, scope="global"):
     >>> from sklearn_nn import MLPClassifier
     >>> from sklearn_nn.compression import prune
     >>> X, y = load_digits(return_X_y=True)
-    >>> model = MLPClassifier((32,), max_iter=30, random_state=0).fit(X / 16, y)
+    >>> model = MLPClassifier((32,), early_stopping=True, random_state=0).fit(X / 16, y)
     >>> small = prune(model, 0.8)
     >>> round(small.sparsity_, 2)
     0.8
@@ -145,7 +145,7 @@ def quantize(estimator, dtype="int8"):
     >>> from sklearn_nn.compression import quantize
     >>> X, y = load_digits(return_X_y=True)
     >>> X = (X / 16).astype("float32")
-    >>> model = MLPClassifier((64,), max_iter=30, random_state=0).fit(X, y)
+    >>> model = MLPClassifier((64,), early_stopping=True, random_state=0).fit(X, y)
     >>> small = quantize(model, "int8")
     >>> bool(abs(small.score(X, y) - model.score(X, y)) < 0.02)
     True

@@ -26,7 +26,7 @@ Examples
 >>> from sklearn_nn import MLPClassifier
 >>> X, y = load_digits(return_X_y=True)
 >>> X = (X / 16).astype(np.float32)
->>> model = MLPClassifier((32,), max_iter=20, random_state=0).fit(X, y)
+>>> model = MLPClassifier((32,), early_stopping=True, random_state=0).fit(X, y)
 >>> onx = to_onnx(model, X[:1], options={"zipmap": False})
 >>> session = ort.InferenceSession(onx.SerializeToString())
 >>> labels, proba = session.run(None, {"X": X})
