@@ -48,11 +48,15 @@ def _blas_controller():
 
     Making one scans every shared library of the process (5-7 ms, which was most of
     a one-row CNN predict); its limits and thread counts are live calls into the
-    libraries, so it sees limits set later by anyone (joblib, the user). The BLAS
-    the kernels call (numpy's and scipy's) is loaded before any fit can run.
+    libraries, so it sees limits set later by anyone (joblib, the user). It holds
+    the BLAS libraries loaded when it is made: numpy's, and scipy's, which the
+    kernels' ``np.dot`` calls.
     """
     global _blas
     if _blas is None:
+        # the BLAS Numba's np.dot calls: loaded here if nothing has loaded it yet
+        import scipy.linalg.cython_blas  # noqa: F401
+
         _blas = ThreadpoolController().select(user_api="blas")
     return _blas
 
