@@ -21,6 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import threadpoolctl
 from threadpoolctl import ThreadpoolController
 
 #: parts a batch is cut into, whatever the number of threads (so results are too)
@@ -30,14 +31,16 @@ _executor = None
 _lock = threading.Lock()
 
 
-def _forget_executor():
-    # a forked child has none of the parent's threads: start a new pool there
-    global _executor
-    _executor = None
+def _after_fork():
+    # a forked child has none of the parent's threads: a new pool, a free lock and
+    # no pin (the fits that held it are not running in the child)
+    global _executor, _lock, _pin_count, _saved_blas_threads
+    _executor, _lock = None, threading.Lock()
+    _pin_count, _saved_blas_threads = 0, None
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_executor)
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 _blas = None
@@ -69,11 +72,30 @@ def _user_blas_threads():
     return max(1, min(min(limits), os.cpu_count() or 1))
 
 
+def _set_blas_threads(counts):
+    """Set each BLAS library's thread count, from whichever thread calls.
+
+    threadpoolctl >= 3.8 lets one "controlling" thread at a time change
+    OpenBLAS's process-wide pool and silently ignores the others; the pin below
+    starts and ends on whichever threads run the first and the last fit, so it
+    takes that role for each change and gives it back (a user's or joblib's
+    ``threadpool_limits`` on any thread then works as before).
+    """
+    openblas = getattr(threadpoolctl, "OpenBLASController", None)
+    release = getattr(openblas, "clear_controlling_thread", None)
+    for lib, count in zip(_blas_controller().lib_controllers, counts, strict=True):
+        if release is not None:
+            release(force=True)
+        lib.set_num_threads(count)
+    if release is not None:
+        release(force=True)
+
+
 # BLAS is pinned to one thread while any fit or predict of an image network runs in
 # this process; the first to start saves the user's limits, the last to end restores
 # them (threadpoolctl's limits are process-wide, so concurrent fits must share one pin)
 _pin_count = 0
-_pin = None
+_saved_blas_threads = None
 _pinned_user_threads = 1
 
 
@@ -86,14 +108,16 @@ def kernel_threads(network, own_threads=False):
     pinned to one thread inside the context (every time, so that the GEMMs, and the
     model, never depend on the thread count). Otherwise 1, and nothing is changed.
     """
-    global _pin_count, _pin, _pinned_user_threads
+    global _pin_count, _saved_blas_threads, _pinned_user_threads
     if not (network.splits_batch or own_threads):
         yield 1
         return
     with _lock:
         if _pin_count == 0:
             _pinned_user_threads = _user_blas_threads()
-            _pin = _blas_controller().limit(limits=1)
+            libs = _blas_controller().lib_controllers
+            _saved_blas_threads = [lib.num_threads for lib in libs]
+            _set_blas_threads([1] * len(libs))
         _pin_count += 1
         n_threads = _pinned_user_threads
     try:
@@ -102,8 +126,8 @@ def kernel_threads(network, own_threads=False):
         with _lock:
             _pin_count -= 1
             if _pin_count == 0:
-                _pin.restore_original_limits()
-                _pin = None
+                _set_blas_threads(_saved_blas_threads)
+                _saved_blas_threads = None
 
 
 def _get_executor():

@@ -1,12 +1,15 @@
 """The thread driver of the image layers: every sample in exactly one part, in any
-thread count, exceptions propagated."""
+thread count, exceptions propagated; BLAS pinned and restored across threads."""
 
+import os
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_nn._threads import BATCH_PARTS, part_bounds, run_parts
+from sklearn_nn._threads import BATCH_PARTS, kernel_threads, part_bounds, run_parts
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, BATCH_PARTS, 65])
@@ -35,3 +38,56 @@ def test_run_parts_uses_other_threads_and_propagates_errors():
     with pytest.raises(RuntimeError, match="part 0 failed"):
         run_parts(8, 2, task)
     assert len(names) == 2
+
+
+def _blas_threads():
+    return [
+        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+    ]
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="BLAS runs one thread on one CPU: nothing to pin"
+)
+def test_kernel_threads_pin_spans_threads_and_restores_blas():
+    # two overlapping fits on two threads: the pin starts on one and ends on the
+    # other; BLAS is back at the user's count after, and a limit set later on yet
+    # another thread still takes effect (threadpoolctl >= 3.8 ignores limits from a
+    # thread other than the one that last changed OpenBLAS, unless it let go)
+    split = SimpleNamespace(splits_batch=True)
+    before = _blas_threads()
+    first_in, second_in, first_out = (threading.Event() for _ in range(3))
+    seen = {}
+
+    def first():
+        with kernel_threads(split) as n:
+            seen["first"] = (n, _blas_threads())
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with kernel_threads(split):
+            second_in.set()
+            first_out.wait(5)
+            seen["second"] = _blas_threads()
+
+    threads = [threading.Thread(target=f) for f in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen["first"] == (min(min(before), os.cpu_count()), [1] * len(before))
+    assert seen["second"] == [1] * len(before)
+    assert _blas_threads() == before
+
+    def limited():
+        with threadpool_limits(1, user_api="blas"):
+            seen["limited"] = _blas_threads()
+
+    thread = threading.Thread(target=limited)
+    thread.start()
+    thread.join(10)
+    assert seen["limited"] == [1] * len(before)
+    assert _blas_threads() == before
