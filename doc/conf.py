@@ -42,8 +42,9 @@ numpydoc_xref_aliases = {
 
 
 def _inventory(name, url):
-    """The project's site first, this folder's copy when it cannot be reached."""
-    return url, (None, str(HERE / "_intersphinx" / f"{name}.inv"))
+    """The copy in ``_intersphinx/`` (so that a ``-W`` build does not change when
+    a site does), the site's own inventory if the copy is missing."""
+    return url, (str(HERE / "_intersphinx" / f"{name}.inv"), None)
 
 
 intersphinx_mapping = {

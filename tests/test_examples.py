@@ -36,11 +36,14 @@ def _python_default_filters():
 def test_example_runs_without_warnings(path, monkeypatch, capsys):
     monkeypatch.setenv("SKLEARN_NN_EXAMPLES_FAST", "1")
     monkeypatch.chdir(path.parent)
-    with warnings.catch_warnings(record=True) as caught:
-        _python_default_filters()
-        runpy.run_path(str(path), run_name="__main__")
-    figures = plt.get_fignums()
-    plt.close("all")
+    plt.close("all")  # figures another test left open would count as this one's
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            _python_default_filters()
+            runpy.run_path(str(path), run_name="__main__")
+        figures = plt.get_fignums()
+    finally:
+        plt.close("all")
     assert not [f"{w.category.__name__}: {w.message}" for w in caught]
     assert figures, "an example of the gallery draws at least one figure"
     assert capsys.readouterr().out, "an example prints its results"

@@ -1,7 +1,8 @@
 """Write ``numpy.inv``, and add to ``sklearn.inv`` what Debian's copy lacks.
 
-The doc build runs where only package registries are reachable, so it reads its
-intersphinx inventories from this folder when the projects' sites cannot be reached.
+The doc build reads its intersphinx inventories from this folder (it runs where
+only package registries are reachable, and a ``-W`` build must not change when a
+site does); the links still point at the projects' sites.
 ``sklearn.inv``, ``scipy.inv`` and ``python.inv`` are the projects' own inventories,
 from Debian's ``python-sklearn-doc`` 1.2.1, ``python-scipy-doc`` 1.10.1 and
 ``python3.11-doc`` packages. This script writes what Debian does not ship:
@@ -26,6 +27,13 @@ import numpy as np
 HERE = Path(__file__).parent
 SCALARS = "reference/arrays.scalars.html#numpy.{name}"
 GENERATED = "reference/generated/numpy.{name}.html#numpy.{name}"
+# numpy.random has pages of its own
+RANDOM = "reference/random/generated/numpy.random.{name}.html#numpy.random.{name}"
+RANDOM_PAGES = {
+    "Generator": "reference/random/generator.html#numpy.random.Generator",
+    "default_rng": "reference/random/generator.html#numpy.random.default_rng",
+    "RandomState": "reference/random/legacy.html#numpy.random.RandomState",
+}
 SKLEARN_LABELS = {
     # label: (page, title), as on scikit-learn.org/stable
     "metadata_routing": ("metadata_routing.html", "Metadata Routing"),
@@ -44,7 +52,11 @@ def numpy_entries():
                 continue
             obj = getattr(module, attr, None)
             name = f"numpy.{prefix}{attr}"
-            if inspect.isclass(obj) and issubclass(obj, np.generic):
+            role = "py:class" if inspect.isclass(obj) else "py:function"
+            if module is np.random and (inspect.isclass(obj) or callable(obj)):
+                uri = RANDOM_PAGES.get(attr, RANDOM.format(name=attr))
+                yield f"{name} {role} 1 {uri} -"
+            elif inspect.isclass(obj) and issubclass(obj, np.generic):
                 uri = SCALARS.format(name=name[len("numpy.") :])
                 yield f"{name} py:class 1 {uri} -"
             elif inspect.isclass(obj):
