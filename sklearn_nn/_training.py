@@ -7,6 +7,8 @@ buffers (``np.take(..., out=)``), and every kernel writes into buffers sized for
 largest batch.
 """
 
+import weakref
+
 import numpy as np
 
 from ._kernels.dropout import csr_row_keys, keyed_uniform, row_keys
@@ -117,8 +119,23 @@ def take_rows(X, rows, out):
     return out[:n]
 
 
+# (fixed, per-row) bytes of each network's layer buffers, per dtype: measuring
+# allocates them twice, which was a fifth of a one-row predict
+_BUFFER_BYTES = weakref.WeakKeyDictionary()
+
+
 def rows_within(network, dtype, budget_bytes):
     """How many samples' layer buffers fit in ``budget_bytes`` (at least 1)."""
+    sizes = _BUFFER_BYTES.setdefault(network, {})
+    key = np.dtype(dtype).str
+    if key not in sizes:
+        sizes[key] = _buffer_bytes(network, dtype)
+    fixed, per_row = sizes[key]
+    return max(1, (budget_bytes - fixed) // max(per_row, 1))
+
+
+def _buffer_bytes(network, dtype):
+    """Bytes of the per-fit buffers (e.g. per-part gradients) and per sample."""
 
     def nbytes(n_rows):
         # composite layers keep their parts' buffers in nested dicts, some aliased:
@@ -135,9 +152,8 @@ def rows_within(network, dtype, budget_bytes):
                     total += base.nbytes
         return total
 
-    fixed = 2 * nbytes(1) - nbytes(2)  # per-fit buffers, e.g. per-part gradients
-    per_row = nbytes(2) - nbytes(1)
-    return max(1, (budget_bytes - fixed) // max(per_row, 1))
+    one, two = nbytes(1), nbytes(2)
+    return 2 * one - two, two - one
 
 
 def predict_outputs(
