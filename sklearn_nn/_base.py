@@ -25,9 +25,10 @@ from ._kernels.losses import LOSSES
 from ._lbfgs import fit_lbfgs
 from ._network import Network
 from ._persistence import pickled_state, restore_state
+from ._predict import predict_outputs
 from ._stochastic import fit_stochastic
 from ._threads import kernel_threads
-from ._training import TrainingData, divergence_ratio, predict_outputs
+from ._training import TrainingData, divergence_ratio
 from ._validation import (
     _check_sample_weight,
     _fit_context,

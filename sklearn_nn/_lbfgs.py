@@ -12,7 +12,8 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ._training import LBFGS_BUFFER_BYTES, Trainer, rows_within
+from ._predict import rows_within
+from ._training import LBFGS_BUFFER_BYTES, Trainer
 from ._validation import _check_optimize_result
 
 

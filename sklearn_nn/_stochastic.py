@@ -18,7 +18,8 @@ from sklearn.utils import shuffle
 from ._callbacks import model_snapshot
 from ._fit_state import ValidationSet
 from ._optimizers import make_optimizer
-from ._training import RowRandom, Trainer, predict_outputs
+from ._predict import predict_outputs
+from ._training import RowRandom, Trainer
 
 
 def fit_stochastic(est, job, state, incremental):

@@ -7,23 +7,14 @@ buffers (``np.take(..., out=)``), and every kernel writes into buffers sized for
 largest batch.
 """
 
-import weakref
-
 import numpy as np
 
 from ._kernels.dropout import csr_row_keys, keyed_uniform, row_keys
 from ._kernels.losses import LOSSES
 from ._kernels.optim import add_penalty_gradient, clip_by_global_norm, penalty_value
-from ._threads import kernel_threads
+from ._predict import predict_outputs, take_rows
 from .layers.base import CSRRows
 
-#: most rows per chunk when predicting
-PREDICT_CHUNK = 4096
-#: bytes of layer buffers per predict chunk (the reference CNN needs 0.9-1.2 MB a row
-#: on 32x32x3 images, an MLP 784-256-128-10 5 kB)
-PREDICT_BUFFER_BYTES = 64 * 2**20
-#: fewest rows a quantised model's predict runs its int8 layers on threads for
-OWN_THREADS_ROWS = 2048
 #: bytes of layer buffers for the full-batch L-BFGS objective, computed in chunks of
 #: rows beyond it (binds for image networks: an MLP's rows need a few kB)
 LBFGS_BUFFER_BYTES = 256 * 2**20
@@ -105,106 +96,6 @@ class TrainingData:
                 self.X.data, self.X.indices, self.X.indptr, np.arange(start, stop)
             )
         return self.X[start:stop]
-
-
-def take_rows(X, rows, out):
-    """Rows ``rows`` of X: a copy into ``out`` for dense X, a row-index view for CSR
-    X, or a new array when ``out`` is None (one batch holds every sample)."""
-    if isinstance(X, CSRRows):
-        return CSRRows(X.data, X.indices, X.indptr, rows)
-    if out is None:
-        return X[rows]
-    n = rows.shape[0]
-    np.take(X, rows, axis=0, out=out[:n])
-    return out[:n]
-
-
-# (fixed, per-row) bytes of each network's layer buffers, per dtype: measuring
-# allocates them twice, which was a fifth of a one-row predict
-_BUFFER_BYTES = weakref.WeakKeyDictionary()
-
-
-def rows_within(network, dtype, budget_bytes):
-    """How many samples' layer buffers fit in ``budget_bytes`` (at least 1)."""
-    sizes = _BUFFER_BYTES.setdefault(network, {})
-    key = np.dtype(dtype).str
-    if key not in sizes:
-        sizes[key] = _buffer_bytes(network, dtype)
-    fixed, per_row = sizes[key]
-    return max(1, (budget_bytes - fixed) // max(per_row, 1))
-
-
-def _buffer_bytes(network, dtype):
-    """Bytes of the per-fit buffers (e.g. per-part gradients) and per sample."""
-
-    def nbytes(n_rows):
-        # composite layers keep their parts' buffers in nested dicts, some aliased:
-        # count every underlying array once
-        seen, total, stack = set(), 0, list(network.allocate(n_rows, dtype))
-        while stack:
-            value = stack.pop()
-            if isinstance(value, dict):
-                stack.extend(value.values())
-            elif isinstance(value, np.ndarray):
-                base = value if value.base is None else value.base
-                if id(base) not in seen:
-                    seen.add(id(base))
-                    total += base.nbytes
-        return total
-
-    one, two = nbytes(1), nbytes(2)
-    return 2 * one - two, two - one
-
-
-def predict_outputs(
-    network, params, state, X, rows=None, n_threads=None, constants=None
-):
-    """Raw outputs (logits, or the regression output before its link) for X.
-
-    Parameters
-    ----------
-    network : Network
-    params, state : ndarray of shape (n_params,), (n_state,)
-    X : ndarray of shape (n_samples, ...) or CSRRows
-    rows : ndarray of int, default=None
-        Only these rows of X (all rows if None).
-    n_threads : int, default=None
-        Threads for the image layers (None: from ``kernel_threads``, BLAS pinned
-        to one thread meanwhile; an int means the caller set that up).
-    constants : list of dict, default=None
-        A compressed model's per-layer arrays (see ``LayerArrays.constants``);
-        its int8 kernels run on threads as split layers do.
-    """
-    if n_threads is None:
-        # int8 layers run their own parts on threads, worth pinning BLAS for only
-        # on batches large enough (a threadpoolctl round trip costs ~4 ms)
-        n_rows = X.shape[0] if rows is None and not isinstance(X, CSRRows) else 0
-        own_threads = constants is not None and n_rows >= OWN_THREADS_ROWS
-        with kernel_threads(network, own_threads) as n_threads:
-            return predict_outputs(
-                network, params, state, X, rows, n_threads, constants
-            )
-    # all rows of a C-ordered array go by slices (views); others are copied in
-    by_slices = rows is None and isinstance(X, np.ndarray) and X.flags.c_contiguous
-    if rows is None:
-        n_total = len(X.indptr) - 1 if isinstance(X, CSRRows) else X.shape[0]
-        rows = np.arange(n_total)
-    n_total = rows.shape[0]
-    chunk = min(PREDICT_CHUNK, rows_within(network, params.dtype, PREDICT_BUFFER_BYTES))
-    chunk = max(1, min(chunk, n_total))
-    bound = network.bind(params, state, chunk, n_threads=n_threads, constants=constants)
-    x_buf = None
-    if not (by_slices or isinstance(X, CSRRows)):
-        x_buf = np.empty((chunk,) + X.shape[1:], X.dtype)
-    out = np.empty((n_total,) + network.out_shape, dtype=params.dtype)
-    for start in range(0, n_total, chunk):
-        stop = min(start + chunk, n_total)
-        if by_slices:
-            x = X[start:stop]
-        else:
-            x = take_rows(X, rows[start:stop], x_buf)
-        out[start:stop] = bound.forward(x, stop - start)
-    return out
 
 
 class Trainer:

@@ -28,8 +28,8 @@ from sklearn_nn import (
 )
 from sklearn_nn import _quantized as quantized_module
 from sklearn_nn._kernels.vnni import HAS_VNNI
+from sklearn_nn._predict import predict_outputs
 from sklearn_nn._quantized import predict_constants, quantize_per_channel
-from sklearn_nn._training import predict_outputs
 from sklearn_nn.compression import dequantize, prune, quantize
 from sklearn_nn.layers import Dense, Dropout, LayerNormalization
 

@@ -209,7 +209,7 @@ def test_recurrent_bad_arguments(make, error, message):
 def test_rows_within_counts_the_buffers_of_composite_layers():
     # Bidirectional keeps each direction's history in a nested dict: the predict
     # and L-BFGS chunks must count it
-    from sklearn_nn._training import rows_within
+    from sklearn_nn._predict import rows_within
 
     network = Network([Bidirectional(LSTM(8, return_sequences=True))], (50, 4))
     budget = 4 * 2**20
