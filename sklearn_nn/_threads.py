@@ -64,12 +64,11 @@ def _blas_controller():
     return _blas
 
 
-def _user_blas_threads():
-    """The lowest BLAS thread limit in force (threadpoolctl), capped at the CPUs."""
-    limits = [lib.num_threads for lib in _blas_controller().lib_controllers]
-    if not limits:
+def _threads_for(blas_threads):
+    """The lowest of the BLAS thread limits in force, capped at the CPUs."""
+    if not blas_threads:
         return 1
-    return max(1, min(min(limits), os.cpu_count() or 1))
+    return max(1, min(min(blas_threads), os.cpu_count() or 1))
 
 
 def _set_blas_threads(counts):
@@ -114,9 +113,9 @@ def kernel_threads(network, own_threads=False):
         return
     with _lock:
         if _pin_count == 0:
-            _pinned_user_threads = _user_blas_threads()
             libs = _blas_controller().lib_controllers
             _saved_blas_threads = [lib.num_threads for lib in libs]
+            _pinned_user_threads = _threads_for(_saved_blas_threads)
             _set_blas_threads([1] * len(libs))
         _pin_count += 1
         n_threads = _pinned_user_threads
