@@ -3,10 +3,17 @@
 =================== ================== ============================================
 op                  file               kernels
 =================== ================== ============================================
-activations         activations.py     activation_forward, activation_backward
-                                       (helpers: logistic, row_logsumexp)
-dense layer         dense.py           dense_forward, dense_backward,
+activations         activations.py     <name>_forward, <name>_backward per
+                                       activation (FORWARD_KERNELS,
+                                       BACKWARD_KERNELS by code); dispatchers
+                                       activation_forward, activation_backward
+                                       for kernels (helpers: logistic,
+                                       row_logsumexp)
+dense layer         dense.py           affine_forward, affine_backward,
+                                       csr_affine_forward, csr_affine_backward;
+                                       dense_forward, dense_backward,
                                        csr_dense_forward, csr_dense_backward
+                                       (Python: affine, then the activation)
 2-D convolution     conv2d.py          im2col, col2im, conv2d_forward,
                                        conv2d_backward
 2-D pooling         pooling.py         max_pool2d_forward, max_pool2d_backward,

@@ -1,7 +1,8 @@
 """Dense (fully connected) layer: ``a = f(x @ w + b)``, forward and backward.
 
 Weights ``w`` have shape (n_in, n_out), as scikit-learn's ``coefs_``. The GEMM goes to
-BLAS through ``np.dot``; bias and activation are fused in one pass over the output.
+BLAS through ``np.dot``, the bias added in the same kernel; the activation is its own
+kernel (``activations.FORWARD_KERNELS``).
 Sparse inputs use the CSR variants, which read only the rows named in ``rows``, so a
 shuffled mini-batch never copies X.
 """
@@ -9,7 +10,7 @@ shuffled mini-batch never copies X.
 import numpy as np
 
 from ._jit import jit
-from .activations import IDENTITY, activation_backward, activation_forward
+from .activations import BACKWARD_KERNELS, FORWARD_KERNELS, IDENTITY
 
 
 @jit
@@ -30,39 +31,56 @@ def _bias_gradient(d_z, d_b):
 
 
 @jit
-def dense_forward(x, w, b, code, z, a):
-    """Forward pass ``z = x @ w + b``, ``a = f(z)``.
+def affine_forward(x, w, b, z):
+    """``z = x @ w + b``.
 
-    Shapes: x (n, n_in), w (n_in, n_out), b (n_out,), z and a (n, n_out). ``a`` may be
-    ``z`` when the activation's derivative does not need z, and must be ``z`` for the
-    identity.
+    Shapes: x (n, n_in), w (n_in, n_out), b (n_out,), z (n, n_out).
     """
     np.dot(x, w, z)
     _add_bias(z, b)
+
+
+def dense_forward(x, w, b, code, z, a):
+    """Forward pass ``z = x @ w + b``, ``a = f(z)``.
+
+    Two kernels called from Python, the affine one and the activation's own, so that
+    the dense kernels are compiled without the six activations (see
+    ``activations``). Shapes: x (n, n_in), w (n_in, n_out), b (n_out,), z and a (n,
+    n_out). ``a`` may be ``z`` when the activation's derivative does not need z, and
+    must be ``z`` for the identity.
+    """
+    affine_forward(x, w, b, z)
     if code != IDENTITY:
-        activation_forward(z, code, a)
+        FORWARD_KERNELS[code](z, a)
 
 
 @jit
+def affine_backward(x, w, d_z, d_w, d_b, d_x, want_d_x):
+    """Gradients of ``z = x @ w + b`` from ``d_z``: d_w, d_b and, if ``want_d_x``, d_x.
+
+    Shapes: x (n, n_in), w and d_w (n_in, n_out), d_z (n, n_out), d_b (n_out,), d_x
+    (n, n_in).
+    """
+    np.dot(x.T, d_z, d_w)
+    _bias_gradient(d_z, d_b)
+    if want_d_x:
+        np.dot(d_z, w.T, d_x)
+
+
 def dense_backward(x, w, z, a, code, d_a, d_w, d_b, d_x, want_d_x):
     """Backward pass: gradients for weights, bias and (if ``want_d_x``) the input.
 
     ``d_a`` (n, n_out) holds the gradient w.r.t. the output and is overwritten with the
     gradient w.r.t. z. Writes d_w (n_in, n_out), d_b (n_out,), d_x (n, n_in).
     """
-    activation_backward(z, a, code, d_a)
-    np.dot(x.T, d_a, d_w)
-    _bias_gradient(d_a, d_b)
-    if want_d_x:
-        np.dot(d_a, w.T, d_x)
+    BACKWARD_KERNELS[code](z, a, d_a)
+    affine_backward(x, w, d_a, d_w, d_b, d_x, want_d_x)
 
 
 @jit
-def csr_dense_forward(data, indices, indptr, rows, w, b, code, z, a):
-    """Forward pass for a CSR input restricted to ``rows``: ``z = X[rows] @ w + b``.
-
-    Shapes: rows (n,), w (n_features, n_out), z and a (n, n_out).
-    """
+def csr_affine_forward(data, indices, indptr, rows, w, b, z):
+    """``z = X[rows] @ w + b`` for a CSR ``X``. Shapes: rows (n,), w (n_features,
+    n_out), b (n_out,), z (n, n_out)."""
     n, m = z.shape
     for r in range(n):
         row = rows[r]
@@ -73,19 +91,24 @@ def csr_dense_forward(data, indices, indptr, rows, w, b, code, z, a):
             col = indices[p]
             for j in range(m):
                 z[r, j] += value * w[col, j]
+
+
+def csr_dense_forward(data, indices, indptr, rows, w, b, code, z, a):
+    """Forward pass for a CSR input restricted to ``rows``: ``z = X[rows] @ w + b``,
+    ``a = f(z)``, as ``dense_forward``.
+
+    Shapes: rows (n,), w (n_features, n_out), z and a (n, n_out).
+    """
+    csr_affine_forward(data, indices, indptr, rows, w, b, z)
     if code != IDENTITY:
-        activation_forward(z, code, a)
+        FORWARD_KERNELS[code](z, a)
 
 
 @jit
-def csr_dense_backward(data, indices, indptr, rows, z, a, code, d_a, d_w, d_b):
-    """Weight and bias gradients for a CSR input restricted to ``rows``.
-
-    ``d_w = X[rows].T @ d_z``; ``d_a`` (n, n_out) is overwritten with d_z. The input
-    gradient is never needed: a sparse X is always the first layer's input.
-    """
-    activation_backward(z, a, code, d_a)
-    n, m = d_a.shape
+def csr_affine_backward(data, indices, indptr, rows, d_z, d_w, d_b):
+    """``d_w = X[rows].T @ d_z`` and ``d_b`` for a CSR ``X``. Shapes: d_z (n, n_out),
+    d_w (n_features, n_out), d_b (n_out,)."""
+    n, m = d_z.shape
     d_w[:] = 0
     for r in range(n):
         row = rows[r]
@@ -93,5 +116,15 @@ def csr_dense_backward(data, indices, indptr, rows, z, a, code, d_a, d_w, d_b):
             value = data[p]
             col = indices[p]
             for j in range(m):
-                d_w[col, j] += value * d_a[r, j]
-    _bias_gradient(d_a, d_b)
+                d_w[col, j] += value * d_z[r, j]
+    _bias_gradient(d_z, d_b)
+
+
+def csr_dense_backward(data, indices, indptr, rows, z, a, code, d_a, d_w, d_b):
+    """Weight and bias gradients for a CSR input restricted to ``rows``.
+
+    ``d_w = X[rows].T @ d_z``; ``d_a`` (n, n_out) is overwritten with d_z. The input
+    gradient is never needed: a sparse X is always the first layer's input.
+    """
+    BACKWARD_KERNELS[code](z, a, d_a)
+    csr_affine_backward(data, indices, indptr, rows, d_a, d_w, d_b)

@@ -40,12 +40,14 @@ def _flushed(x, tiny):
 
 @jit
 def _sgd_loop(params, grads, velocity, l2, lr, momentum, nesterov):
+    old = flush_denormals()  # see fpenv: denormal state is 60x slower
     tiny = params.dtype.type(_TINY)
     for i in range(params.size):
         g = grads[i] + l2 * params[i]
         v = _flushed(momentum * velocity[i] - lr * g, tiny)
         velocity[i] = v
         params[i] += momentum * v - lr * g if nesterov else v
+    restore_fp_state(old)
 
 
 @jit
@@ -58,6 +60,7 @@ def _sgd_cumulative_l1_loop(
     # the difference of two large sums keeps its digits); a weight that noisy
     # gradients push off 0 is pulled back at once, where a per-step threshold
     # would leave it hovering near 0
+    old = flush_denormals()
     tiny = params.dtype.type(_TINY)
     for i in range(params.size):
         g = grads[i] + l2 * params[i]
@@ -73,9 +76,9 @@ def _sgd_cumulative_l1_loop(
             shrunk = w
         l1_received[i] = received + (shrunk - w)
         params[i] = shrunk
+    restore_fp_state(old)
 
 
-@jit
 def sgd_update(
     params,
     grads,
@@ -95,8 +98,10 @@ def sgd_update(
     prefix: ``l1_total`` is the sum of every step's threshold so far (0: no L1) and
     ``l1_received`` (float64) what each weight has received of it. Shapes: params,
     grads, velocity (n_params,); l1_received (n_penalized,) when ``l1_total > 0``.
+
+    Python over two loop kernels, so that a fit compiles only the loops it runs (the
+    L1 one only with L1).
     """
-    old = flush_denormals()  # see fpenv: denormal state is 60x slower
     k = n_penalized
     if l1_total > 0:
         _sgd_cumulative_l1_loop(
@@ -114,23 +119,29 @@ def sgd_update(
         _sgd_loop(params[:k], grads[:k], velocity[:k], l2, lr, momentum, nesterov)
     zero = params.dtype.type(0)  # not ``l2 * 0``: an int product is float64
     _sgd_loop(params[k:], grads[k:], velocity[k:], zero, lr, momentum, nesterov)
+
+
+@jit
+def _adam_loop(params, grads, m, v, l2, lr, beta_1, beta_2, eps):
+    old = flush_denormals()  # see fpenv: denormal state is 60x slower
+    # ``1 - beta_1`` with a Python int would be float64 and promote a float32 loop
+    one = params.dtype.type(1)
+    tiny = params.dtype.type(_TINY)
+    for i in range(params.size):  # branch-free, so that it vectorises
+        g = grads[i] + l2 * params[i]
+        m_i = _flushed(beta_1 * m[i] + (one - beta_1) * g, tiny)
+        v_i = _flushed(beta_2 * v[i] + (one - beta_2) * g * g, tiny)
+        m[i] = m_i
+        v[i] = v_i
+        params[i] -= lr * m_i / (np.sqrt(v_i) + eps)
     restore_fp_state(old)
 
 
 @jit
-def _adam_loop(params, grads, m, v, l2, l1, lr, beta_1, beta_2, eps):
-    # ``1 - beta_1`` with a Python int would be float64 and promote a float32 loop
+def _adam_l1_loop(params, grads, m, v, l2, l1, lr, beta_1, beta_2, eps):
+    old = flush_denormals()
     one = params.dtype.type(1)
     tiny = params.dtype.type(_TINY)
-    if l1 == 0:  # the common case gets its own branch-free loop, which vectorises
-        for i in range(params.size):
-            g = grads[i] + l2 * params[i]
-            m_i = _flushed(beta_1 * m[i] + (one - beta_1) * g, tiny)
-            v_i = _flushed(beta_2 * v[i] + (one - beta_2) * g * g, tiny)
-            m[i] = m_i
-            v[i] = v_i
-            params[i] -= lr * m_i / (np.sqrt(v_i) + eps)
-        return
     for i in range(params.size):
         g = grads[i] + l2 * params[i]
         m_i = _flushed(beta_1 * m[i] + (one - beta_1) * g, tiny)
@@ -142,23 +153,29 @@ def _adam_loop(params, grads, m, v, l2, l1, lr, beta_1, beta_2, eps):
         # reaches exactly 0, and none shrinks by more than lr a step
         scale = max(np.sqrt(v_i), l1) + eps
         params[i] = _soft_threshold(params[i] - lr * m_i / scale, lr * l1 / scale)
+    restore_fp_state(old)
 
 
-@jit
 def adam_update(params, grads, m, v, n_penalized, l2, l1, lr, beta_1, beta_2, eps):
     """Adam step, as scikit-learn's ``AdamOptimizer``; ``lr`` is already bias-corrected.
 
     ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
     ``p -= lr m / (sqrt(v) + eps)``. With L1 the scale is ``max(sqrt(v), l1) + eps``
     and the step is followed by a soft-threshold at ``lr l1 / scale``.
-    Shapes: params, grads, m, v (n_params,).
+    Shapes: params, grads, m, v (n_params,). Scalars have the parameters' dtype.
+
+    Python over two loop kernels, so that a fit compiles only the loops it runs
+    (0.3-0.4 s less in a fresh process than one kernel calling both).
     """
-    old = flush_denormals()  # see fpenv: denormal state is 60x slower
     k = n_penalized
-    _adam_loop(params[:k], grads[:k], m[:k], v[:k], l2, l1, lr, beta_1, beta_2, eps)
+    if l1 == 0:
+        _adam_loop(params[:k], grads[:k], m[:k], v[:k], l2, lr, beta_1, beta_2, eps)
+    else:
+        _adam_l1_loop(
+            params[:k], grads[:k], m[:k], v[:k], l2, l1, lr, beta_1, beta_2, eps
+        )
     zero = params.dtype.type(0)  # not ``l2 * 0``: an int product is float64
-    _adam_loop(params[k:], grads[k:], m[k:], v[k:], zero, zero, lr, beta_1, beta_2, eps)
-    restore_fp_state(old)
+    _adam_loop(params[k:], grads[k:], m[k:], v[k:], zero, lr, beta_1, beta_2, eps)
 
 
 @jit

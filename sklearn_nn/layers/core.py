@@ -9,9 +9,9 @@ import numpy as np
 from .._initializers import check_initializer
 from .._kernels.activations import (
     ACTIVATIONS,
+    BACKWARD_KERNELS,
+    FORWARD_KERNELS,
     NEEDS_PREACTIVATION,
-    activation_backward,
-    activation_forward,
 )
 from .._kernels.dense import (
     csr_dense_backward,
@@ -229,7 +229,7 @@ class Activation(Layer):
         z, a = buffers["z"][:n], buffers["a"][:n]
         if z is not a:  # f' needs z: keep a copy of the input
             z[...] = x.reshape(z.shape)
-        activation_forward(x.reshape(a.shape), buffers["code"], a)
+        FORWARD_KERNELS[buffers["code"]](x.reshape(a.shape), a)
         return a.reshape(x.shape)
 
     def backward(self, x, arrays, batch, d_x):
@@ -238,7 +238,7 @@ class Activation(Layer):
             return
         buffers, n = arrays.buffers, batch.n
         d = buffers["d"][:n]
-        activation_backward(buffers["z"][:n], buffers["a"][:n], buffers["code"], d)
+        BACKWARD_KERNELS[buffers["code"]](buffers["z"][:n], buffers["a"][:n], d)
         d_x.reshape(d.shape)[...] = d
 
 

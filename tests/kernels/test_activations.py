@@ -7,6 +7,8 @@ from scipy.special import erf, expit
 
 from sklearn_nn._kernels.activations import (
     ACTIVATIONS,
+    BACKWARD_KERNELS,
+    FORWARD_KERNELS,
     GELU,
     IDENTITY,
     NEEDS_PREACTIVATION,
@@ -165,3 +167,27 @@ def test_activation_backward_matches_finite_differences(name):
     d = r.copy()
     activation_backward(z, _forward(z, code), code, d)
     assert_allclose(d, numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kernels_by_code_match_the_dispatchers(dtype, name):
+    # Layers call FORWARD_KERNELS / BACKWARD_KERNELS from Python, other kernels the
+    # dispatchers: both must compute the same thing, bit for bit, out of place and
+    # in place.
+    code = ACTIVATIONS[name]
+    rng = np.random.default_rng(3)
+    z = rng.normal(scale=2.0, size=(5, 7)).astype(dtype)
+    out = np.empty_like(z)
+    FORWARD_KERNELS[code](z, out)
+    assert_array_equal(out, _forward(z, code))
+    in_place = z.copy()
+    FORWARD_KERNELS[code](in_place, in_place)
+    assert_array_equal(in_place, out)
+    d = rng.normal(size=z.shape).astype(dtype)
+    d_by_code, d_dispatched = d.copy(), d.copy()
+    BACKWARD_KERNELS[code](z, out, d_by_code)
+    activation_backward(z, out, code, d_dispatched)
+    assert_array_equal(d_by_code, d_dispatched)
+    if name != "identity":
+        assert not np.array_equal(d_by_code, d)  # the derivative was applied
