@@ -16,6 +16,7 @@ dense layer         dense.py           affine_forward, affine_backward,
                                        (Python: affine, then the activation)
 2-D convolution     conv2d.py          im2col, col2im, conv2d_forward,
                                        conv2d_backward
+image layout        layout.py          channels_first_to_last
 2-D pooling         pooling.py         max_pool2d_forward, max_pool2d_backward,
                                        avg_pool2d_forward, avg_pool2d_backward
 1-D global pooling  pooling1d.py       global_avg_pool1d_forward,

@@ -13,6 +13,7 @@ import numpy as np
 from .._initializers import check_initializer
 from .._kernels.activations import ACTIVATIONS
 from .._kernels.conv2d import col2im, conv2d_backward, conv2d_forward, im2col
+from .._kernels.layout import channels_first_to_last
 from .._kernels.pooling import (
     avg_pool2d_backward,
     avg_pool2d_forward,
@@ -396,7 +397,7 @@ class ChannelsFirstToLast(Layer):
         """Copy samples ``[lo, hi)``, transposed to channels-last."""
         lo, hi = batch.lo, batch.hi
         x = _images(x, batch.n, arrays.in_shape, lo, hi)
-        np.copyto(arrays.buffers["a"][lo:hi], x.transpose(0, 2, 3, 1))
+        channels_first_to_last(x, arrays.buffers["a"][lo:hi])
         return arrays.buffers["a"][: batch.n]
 
     def backward(self, x, arrays, batch, d_x):
