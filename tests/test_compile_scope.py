@@ -7,6 +7,7 @@ compiles the other five activations (``benchmarks/RESULTS.md``, cold start).
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -32,10 +33,17 @@ print(json.dumps({
 """
 
 
-def test_a_relu_mlp_fit_compiles_relu_and_plain_adam_only():
-    # a fresh process, so that no other test's kernels are loaded
+def test_a_relu_mlp_fit_compiles_relu_and_plain_adam_only(tmp_path):
+    # a fresh process, so that no other test's kernels are loaded, and an empty
+    # Numba cache: a kernel loaded from the cache does not register the kernels it
+    # calls, so only a cold compile shows one kernel calling another
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     used = {"activations.relu_forward", "activations.relu_backward", "optim._adam_loop"}

@@ -14,8 +14,9 @@ dense layer         dense.py           affine_forward, affine_backward,
                                        dense_forward, dense_backward,
                                        csr_dense_forward, csr_dense_backward
                                        (Python: affine, then the activation)
-2-D convolution     conv2d.py          im2col, col2im, conv2d_forward,
-                                       conv2d_backward
+2-D convolution     conv2d.py          im2col, col2im; conv2d_forward,
+                                       conv2d_backward (Python: reshape, then
+                                       the dense layer's)
 image layout        layout.py          channels_first_to_last
 2-D pooling         pooling.py         max_pool2d_forward, max_pool2d_backward,
                                        avg_pool2d_forward, avg_pool2d_backward
@@ -38,7 +39,8 @@ normalization       normalization.py   batch_norm_forward_train,
 dropout             dropout.py         dropout_forward, dropout_backward
 losses              losses.py          softmax_log_loss, sigmoid_log_loss,
                                        squared_error, poisson (value + d_z)
-optimizer updates   optim.py           sgd_update, adam_update, penalty_value,
+optimizer updates   optim.py           sgd_update, adam_update (Python over the
+                                       loop kernels), penalty_value,
                                        add_penalty_gradient, clip_by_global_norm
 int8 GEMM (VNNI)    vnni.py            int8_gemm, pack_weights (HAS_VNNI)
 int8 dense layer    quantized.py       quantized_dense_forward, quantize_rows,
@@ -48,6 +50,7 @@ int8 dense layer    quantized.py       quantized_dense_forward, quantize_rows,
 Conventions: inputs first, outputs last; gradients are named ``d_<name>``; data is
 (n_samples, n_features), sequences (n_samples, timesteps, features), images
 (n_samples, height, width, channels); every kernel compiles for float32 and
-float64, but the int8 ones (float32 models only). The decorator policy is in
+float64, but the int8 ones (float32 models only). The Python functions named above
+are marked; ``identity_backward`` is a no-op in Python. The decorator policy is in
 ``_jit.py``.
 """

@@ -15,6 +15,8 @@ from ._jit import jit
 def channels_first_to_last(x, out):
     """``out[i, h, w, c] = x[i, c, h, w]``. Shapes: x (n, c, h, w); out (n, h, w, c)."""
     n, channels, height, width = x.shape
+    if out.shape != (n, height, width, channels):
+        raise ValueError("out must have shape (n, height, width, channels) of x.")
     for i in range(n):
         for h in range(height):
             for w in range(width):

@@ -81,7 +81,8 @@ def _forward(z, code):
 
 
 def test_activation_codes_are_distinct_and_gelu_needs_preactivation():
-    # One compiled kernel dispatches on these codes: two names must never collide.
+    # the dispatchers and FORWARD_KERNELS / BACKWARD_KERNELS are keyed by these
+    # codes: two names must never collide
     assert sorted(ACTIVATIONS.values()) == list(range(len(ACTIVATIONS)))
     assert ACTIVATIONS["identity"] == IDENTITY
     assert NEEDS_PREACTIVATION == {GELU}

@@ -99,7 +99,7 @@ def test_conv2d_forward_matches_direct_loop(dtype, case):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_conv2d_forward_fuses_relu(dtype):
+def test_conv2d_forward_applies_relu(dtype):
     x, w, b, geometry, out_shape = _problem(CASES[3], dtype)
     a, _ = _forward(x, w, b, geometry, out_shape, ACTIVATIONS["relu"])
     ref = np.maximum(_ref_conv(x, w, b, geometry, out_shape), 0)
@@ -156,3 +156,15 @@ def test_conv2d_backward_without_input_gradient_keeps_cols():
     conv2d_backward(cols, w, z, z, code, np.ones_like(z), d_w, d_b, False)
     assert_array_equal(cols, saved)
     assert_allclose(d_w, _backward(x, w, b, geometry, out_shape, np.ones_like(z))[0])
+
+
+def test_a_non_contiguous_output_is_refused_not_lost():
+    # numpy's reshape would copy it, and the kernels would write into the copy
+    x, w, b, geometry, out_shape = _problem(CASES[0], np.float64)
+    kh, kw, c_in, filters = w.shape
+    cols = np.empty((x.shape[0],) + out_shape + (kh * kw * c_in,))
+    im2col(x, kh, kw, *geometry, cols)
+    z = np.empty((x.shape[0],) + out_shape + (filters,))
+    a = np.empty((filters,) + out_shape[::-1] + (x.shape[0],)).T  # F-ordered
+    with pytest.raises(ValueError, match="C-contiguous"):
+        conv2d_forward(cols, w, b, ACTIVATIONS["gelu"], z, a)
