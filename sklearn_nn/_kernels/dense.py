@@ -1,8 +1,8 @@
 """Dense (fully connected) layer: ``a = f(x @ w + b)``, forward and backward.
 
 Weights ``w`` have shape (n_in, n_out), as scikit-learn's ``coefs_``. The GEMM goes to
-BLAS through ``np.dot``, the bias added in the same kernel; the activation is its own
-kernel (``activations.FORWARD_KERNELS``).
+BLAS through numpy's ``np.dot``, then the bias kernel and the activation's own kernel
+(``activations.FORWARD_KERNELS``), all called from Python.
 Sparse inputs use the CSR variants, which read only the rows named in ``rows``, so a
 shuffled mini-batch never copies X.
 """
@@ -30,13 +30,15 @@ def _bias_gradient(d_z, d_b):
             d_b[j] += d_z[i, j]
 
 
-@jit
 def affine_forward(x, w, b, z):
-    """``z = x @ w + b``.
+    """``z = x @ w + b``: numpy's GEMM, then the bias kernel.
 
-    Shapes: x (n, n_in), w (n_in, n_out), b (n_out,), z (n, n_out).
+    Python, with numpy's ``np.dot`` (BLAS, the GIL released) rather than Numba's
+    inside a kernel: Numba compiles its ``np.dot`` once per layout of the operands,
+    0.1-0.35 s each in a fresh process, and the kernel around it again. Shapes: x
+    (n, n_in), w (n_in, n_out), b (n_out,), z (n, n_out), z C-contiguous.
     """
-    np.dot(x, w, z)
+    np.dot(x, w, out=z)
     _add_bias(z, b)
 
 
@@ -54,17 +56,17 @@ def dense_forward(x, w, b, code, z, a):
         FORWARD_KERNELS[code](z, a)
 
 
-@jit
 def affine_backward(x, w, d_z, d_w, d_b, d_x, want_d_x):
     """Gradients of ``z = x @ w + b`` from ``d_z``: d_w, d_b and, if ``want_d_x``, d_x.
 
-    Shapes: x (n, n_in), w and d_w (n_in, n_out), d_z (n, n_out), d_b (n_out,), d_x
-    (n, n_in).
+    Python over numpy's GEMMs and the bias kernel, as ``affine_forward``. Shapes: x
+    (n, n_in), w and d_w (n_in, n_out), d_z (n, n_out), d_b (n_out,), d_x (n, n_in);
+    d_w and d_x C-contiguous.
     """
-    np.dot(x.T, d_z, d_w)
+    np.dot(x.T, d_z, out=d_w)
     _bias_gradient(d_z, d_b)
     if want_d_x:
-        np.dot(d_z, w.T, d_x)
+        np.dot(d_z, w.T, out=d_x)
 
 
 def dense_backward(x, w, z, a, code, d_a, d_w, d_b, d_x, want_d_x):
