@@ -47,14 +47,46 @@ def max_pool2d_forward(
 
 
 @jit
+def _max_pool2d_backward_tiles(d_out, argmax, pool_h, pool_w, d_x):
+    # the windows cover every cell exactly once: write each cell once, no zero fill
+    # (a separate pass over d_x, the larger array)
+    n, out_h, out_w, channels = d_out.shape
+    width = d_x.shape[2]
+    for i in range(n):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for h in range(oh * pool_h, (oh + 1) * pool_h):
+                    for w in range(ow * pool_w, (ow + 1) * pool_w):
+                        cell = h * width + w
+                        for c in range(channels):
+                            hit = argmax[i, oh, ow, c] == cell
+                            d_x[i, h, w, c] = d_out[i, oh, ow, c] if hit else 0
+
+
+@jit
+def _max_pool2d_backward_scatter(d_out, argmax, d_x):
+    # overlapping or partial windows: zero d_x, then add each gradient at its max
+    n, out_h, out_w, channels = d_out.shape
+    width = d_x.shape[2]
+    d_x[...] = 0
+    for i in range(n):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for c in range(channels):
+                    flat = argmax[i, oh, ow, c]
+                    d_x[i, flat // width, flat % width, c] += d_out[i, oh, ow, c]
+
+
 def max_pool2d_backward(
     d_out, argmax, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left, d_x
 ):
     """Route each ``d_out`` entry to its window's max.
 
     Shapes: d_out and argmax (n, out_h, out_w, c); d_x (n, h, w, c), overwritten.
+    Python choosing between two kernels, so that a fit compiles only the one its
+    geometry needs: windows that tile the image, or any other.
     """
-    n, out_h, out_w, channels = d_out.shape
+    out_h, out_w = d_out.shape[1], d_out.shape[2]
     height, width = d_x.shape[1], d_x.shape[2]
     tiles = (
         stride_h == pool_h
@@ -65,25 +97,9 @@ def max_pool2d_backward(
         and out_w * pool_w == width
     )
     if tiles:
-        # the windows cover every cell exactly once: write each cell once, no zero
-        # fill (a separate pass over d_x, the larger array)
-        for i in range(n):
-            for oh in range(out_h):
-                for ow in range(out_w):
-                    for h in range(oh * pool_h, (oh + 1) * pool_h):
-                        for w in range(ow * pool_w, (ow + 1) * pool_w):
-                            cell = h * width + w
-                            for c in range(channels):
-                                hit = argmax[i, oh, ow, c] == cell
-                                d_x[i, h, w, c] = d_out[i, oh, ow, c] if hit else 0
-        return
-    d_x[...] = 0
-    for i in range(n):
-        for oh in range(out_h):
-            for ow in range(out_w):
-                for c in range(channels):
-                    flat = argmax[i, oh, ow, c]
-                    d_x[i, flat // width, flat % width, c] += d_out[i, oh, ow, c]
+        _max_pool2d_backward_tiles(d_out, argmax, pool_h, pool_w, d_x)
+    else:
+        _max_pool2d_backward_scatter(d_out, argmax, d_x)
 
 
 @jit
