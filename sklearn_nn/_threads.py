@@ -1,10 +1,11 @@
 """Running an image layer's kernels over a batch on several threads.
 
-The Numba kernels release the GIL (``nogil=True``), so plain Python threads run them in
-parallel. An image layer cuts its batch into ``BATCH_PARTS`` contiguous parts and runs
-its whole step (im2col, GEMM, pooling, col2im) on each part; the threads share out the
-parts. The parts, and so the results, do not depend on the number of threads: weight
-gradients are summed over the parts in a fixed order.
+The Numba kernels release the GIL (``nogil=True``), and so does numpy's ``np.dot`` (the
+dense and convolution GEMMs), so plain Python threads run them in parallel. An image
+layer cuts its batch into ``BATCH_PARTS`` contiguous parts and runs its whole step
+(im2col, GEMM, pooling, col2im) on each part; the threads share out the parts. The
+parts, and so the results, do not depend on the number of threads: weight gradients are
+summed over the parts in a fixed order.
 
 While such a network trains or predicts, BLAS is limited to one thread
 (``kernel_threads``): each part's GEMM is large enough for one core, and a second BLAS
@@ -52,8 +53,9 @@ def _blas_controller():
     Making one scans every shared library of the process (5-7 ms, which was most of
     a one-row CNN predict); its limits and thread counts are live calls into the
     libraries, so it sees limits set later by anyone (joblib, the user). It holds
-    the BLAS libraries loaded when it is made: numpy's, and scipy's, which the
-    kernels' ``np.dot`` calls.
+    the BLAS libraries loaded when it is made: numpy's, which the dense and
+    convolution GEMMs call, and scipy's, which ``np.dot`` inside the recurrent and
+    attention kernels calls.
     """
     global _blas
     if _blas is None:

@@ -9,17 +9,21 @@ activations         activations.py     <name>_forward, <name>_backward per
                                        activation_forward, activation_backward
                                        for kernels (helpers: logistic,
                                        row_logsumexp)
-dense layer         dense.py           affine_forward, affine_backward,
+dense layer         dense.py           _add_bias, _bias_gradient,
                                        csr_affine_forward, csr_affine_backward;
+                                       Python: affine_forward, affine_backward
+                                       (numpy's np.dot, then the bias kernel),
                                        dense_forward, dense_backward,
                                        csr_dense_forward, csr_dense_backward
-                                       (Python: affine, then the activation)
+                                       (affine, then the activation)
 2-D convolution     conv2d.py          im2col, col2im; conv2d_forward,
                                        conv2d_backward (Python: reshape, then
                                        the dense layer's)
 image layout        layout.py          channels_first_to_last
-2-D pooling         pooling.py         max_pool2d_forward, max_pool2d_backward,
-                                       avg_pool2d_forward, avg_pool2d_backward
+2-D pooling         pooling.py         max_pool2d_forward, avg_pool2d_forward,
+                                       avg_pool2d_backward; max_pool2d_backward
+                                       (Python over _max_pool2d_backward_tiles /
+                                       _max_pool2d_backward_scatter)
 1-D global pooling  pooling1d.py       global_avg_pool1d_forward,
                                        global_avg_pool1d_backward,
                                        global_max_pool1d_forward,

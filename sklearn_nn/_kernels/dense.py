@@ -45,11 +45,11 @@ def affine_forward(x, w, b, z):
 def dense_forward(x, w, b, code, z, a):
     """Forward pass ``z = x @ w + b``, ``a = f(z)``.
 
-    Two kernels called from Python, the affine one and the activation's own, so that
-    the dense kernels are compiled without the six activations (see
-    ``activations``). Shapes: x (n, n_in), w (n_in, n_out), b (n_out,), z and a (n,
-    n_out). ``a`` may be ``z`` when the activation's derivative does not need z, and
-    must be ``z`` for the identity.
+    Python: ``affine_forward``, then the activation's own kernel, so that nothing
+    compiles the six activations together (see ``activations``). Shapes: x (n,
+    n_in), w (n_in, n_out), b (n_out,), z and a (n, n_out). ``a`` may be ``z`` when
+    the activation's derivative does not need z, and must be ``z`` for the
+    identity.
     """
     affine_forward(x, w, b, z)
     if code != IDENTITY:
