@@ -121,18 +121,24 @@ def sgd_update(
     _sgd_loop(params[k:], grads[k:], velocity[k:], zero, lr, momentum, nesterov)
 
 
+@inline
+def _adam_moments(params, grads, m, v, i, l2, beta_1, beta_2):
+    """Update the moments of parameter ``i`` in place; returns them (m_i, v_i)."""
+    # ``1 - beta_1`` with a Python int would be float64 and promote a float32 loop
+    one, tiny = params.dtype.type(1), params.dtype.type(_TINY)
+    g = grads[i] + l2 * params[i]
+    m_i = _flushed(beta_1 * m[i] + (one - beta_1) * g, tiny)
+    v_i = _flushed(beta_2 * v[i] + (one - beta_2) * g * g, tiny)
+    m[i] = m_i
+    v[i] = v_i
+    return m_i, v_i
+
+
 @jit
 def _adam_loop(params, grads, m, v, l2, lr, beta_1, beta_2, eps):
     old = flush_denormals()  # see fpenv: denormal state is 60x slower
-    # ``1 - beta_1`` with a Python int would be float64 and promote a float32 loop
-    one = params.dtype.type(1)
-    tiny = params.dtype.type(_TINY)
     for i in range(params.size):  # branch-free, so that it vectorises
-        g = grads[i] + l2 * params[i]
-        m_i = _flushed(beta_1 * m[i] + (one - beta_1) * g, tiny)
-        v_i = _flushed(beta_2 * v[i] + (one - beta_2) * g * g, tiny)
-        m[i] = m_i
-        v[i] = v_i
+        m_i, v_i = _adam_moments(params, grads, m, v, i, l2, beta_1, beta_2)
         params[i] -= lr * m_i / (np.sqrt(v_i) + eps)
     restore_fp_state(old)
 
@@ -140,14 +146,8 @@ def _adam_loop(params, grads, m, v, l2, lr, beta_1, beta_2, eps):
 @jit
 def _adam_l1_loop(params, grads, m, v, l2, l1, lr, beta_1, beta_2, eps):
     old = flush_denormals()
-    one = params.dtype.type(1)
-    tiny = params.dtype.type(_TINY)
     for i in range(params.size):
-        g = grads[i] + l2 * params[i]
-        m_i = _flushed(beta_1 * m[i] + (one - beta_1) * g, tiny)
-        v_i = _flushed(beta_2 * v[i] + (one - beta_2) * g * g, tiny)
-        m[i] = m_i
-        v[i] = v_i
+        m_i, v_i = _adam_moments(params, grads, m, v, i, l2, beta_1, beta_2)
         # Adam's diagonal metric floored at l1 (as if the penalty's subgradient were
         # part of v), then a proximal step: a weight whose gradient stays below l1
         # reaches exactly 0, and none shrinks by more than lr a step
