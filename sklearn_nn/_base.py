@@ -317,7 +317,7 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             else FitState.from_estimator(self, keep_optimizer=incremental)
         )
         tasks.begin_fit(X, y, sample_weight)
-        with kernel_threads(network) as n_threads:
+        with kernel_threads() as n_threads:
             job.n_threads = n_threads
             if self.solver == "lbfgs":
                 fit_lbfgs(self, job, state)

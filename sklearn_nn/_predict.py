@@ -91,11 +91,16 @@ def predict_outputs(
         its int8 kernels run on threads as split layers do.
     """
     if n_threads is None:
-        # int8 layers run their own parts on threads, worth pinning BLAS for only
-        # on batches large enough (a threadpoolctl round trip costs ~4 ms)
+        # int8 layers run their own parts on threads only on batches large enough
+        # to pay for handing parts to the pool
         n_rows = X.shape[0] if rows is None and not isinstance(X, CSRRows) else 0
         own_threads = constants is not None and n_rows >= OWN_THREADS_ROWS
-        with kernel_threads(network, own_threads) as n_threads:
+        if not (network.splits_batch or own_threads):
+            # a dense network predicts on BLAS's own threads: faster on large
+            # batches, and pinning BLAS costs ~0.2 ms, most of a one-row predict
+            # (outputs may then differ in the last bits between thread counts)
+            return predict_outputs(network, params, state, X, rows, 1, constants)
+        with kernel_threads() as n_threads:
             return predict_outputs(
                 network, params, state, X, rows, n_threads, constants
             )

@@ -7,10 +7,13 @@ layer cuts its batch into ``BATCH_PARTS`` contiguous parts and runs its whole st
 parts, and so the results, do not depend on the number of threads: weight gradients are
 summed over the parts in a fixed order.
 
-While such a network trains or predicts, BLAS is limited to one thread
-(``kernel_threads``): each part's GEMM is large enough for one core, and a second BLAS
-thread would spin on the core another part needs (measured: no gain from threads
-otherwise).
+While any network trains, and while a network with split layers predicts, BLAS is
+limited to one thread (``kernel_threads``). For the split layers, each part's GEMM is
+large enough for one core, and a second BLAS thread would spin on the core another
+part needs. For the dense layers it is what makes the model independent of the thread
+count: OpenBLAS's multithreaded GEMM cuts the summed dimension into other blocks than
+its single-threaded one (measured: products over 784 inputs, or over 1797 rows,
+rounded differently at 1 and 2 threads).
 
 The thread count follows the BLAS limit in force (``threadpoolctl``), which joblib
 lowers in each worker of ``GridSearchCV(n_jobs=...)``: the two never oversubscribe the
@@ -92,33 +95,31 @@ def _set_blas_threads(counts):
         release(force=True)
 
 
-# BLAS is pinned to one thread while any fit or predict of an image network runs in
-# this process; the first to start saves the user's limits, the last to end restores
-# them (threadpoolctl's limits are process-wide, so concurrent fits must share one pin)
+# BLAS is pinned to one thread while any fit or predict runs in this process; the
+# first to start saves the user's limits, the last to end restores them
+# (threadpoolctl's limits are process-wide, so concurrent fits must share one pin)
 _pin_count = 0
 _saved_blas_threads = None
 _pinned_user_threads = 1
 
 
 @contextmanager
-def kernel_threads(network, own_threads=False):
-    """Context giving the threads for ``network``'s split kernels.
+def kernel_threads():
+    """Context giving the threads for the split kernels, with BLAS on one thread.
 
-    For a network that splits its batch (or ``own_threads``: a layer runs its own
-    parts, as quantised Dense layers do): the user's BLAS thread limit, with BLAS
-    pinned to one thread inside the context (every time, so that the GEMMs, and the
-    model, never depend on the thread count). Otherwise 1, and nothing is changed.
+    Yields the user's BLAS thread limit (capped at the CPUs): the threads the layers
+    that split their batch run their parts on. Inside the context every GEMM runs
+    on one BLAS thread, so that the GEMMs, and the model, never depend on the
+    thread count.
     """
     global _pin_count, _saved_blas_threads, _pinned_user_threads
-    if not (network.splits_batch or own_threads):
-        yield 1
-        return
     with _lock:
         if _pin_count == 0:
             libs = _blas_controller().lib_controllers
             _saved_blas_threads = [lib.num_threads for lib in libs]
             _pinned_user_threads = _threads_for(_saved_blas_threads)
-            _set_blas_threads([1] * len(libs))
+            if any(count != 1 for count in _saved_blas_threads):
+                _set_blas_threads([1] * len(libs))
         _pin_count += 1
         n_threads = _pinned_user_threads
     try:
@@ -127,7 +128,8 @@ def kernel_threads(network, own_threads=False):
         with _lock:
             _pin_count -= 1
             if _pin_count == 0:
-                _set_blas_threads(_saved_blas_threads)
+                if any(count != 1 for count in _saved_blas_threads):
+                    _set_blas_threads(_saved_blas_threads)
                 _saved_blas_threads = None
 
 
