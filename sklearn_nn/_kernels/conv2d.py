@@ -23,7 +23,7 @@ kernels.
 import numpy as np
 
 from ._jit import inline, jit
-from .dense import dense_backward, dense_forward
+from .dense import as_matrix, dense_backward, dense_forward
 
 
 @inline
@@ -118,17 +118,6 @@ def col2im(d_cols, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, d_
                                 ]
 
 
-def _matrix(array, n_rows, n_cols):
-    """``array`` as (n_rows, n_cols): a view, or a ValueError for a non-contiguous one.
-
-    numpy's ``reshape`` would silently copy it, and what the kernels write into the
-    copy would be lost (Numba raised for such an array when these were kernels).
-    """
-    if not array.flags.c_contiguous:
-        raise ValueError("conv2d arrays must be C-contiguous.")
-    return array.reshape(n_rows, n_cols)
-
-
 def conv2d_forward(cols, w, b, code, z, a):
     """Forward pass from the im2col of x: ``z = cols @ w + b``, ``a = f(z)``.
 
@@ -141,12 +130,12 @@ def conv2d_forward(cols, w, b, code, z, a):
     n_pixels = z.shape[0] * z.shape[1] * z.shape[2]
     k = kernel_h * kernel_w * c_in
     dense_forward(
-        _matrix(cols, n_pixels, k),
-        _matrix(w, k, filters),
+        as_matrix(cols, n_pixels, k),
+        as_matrix(w, k, filters),
         b,
         code,
-        _matrix(z, n_pixels, filters),
-        _matrix(a, n_pixels, filters),
+        as_matrix(z, n_pixels, filters),
+        as_matrix(a, n_pixels, filters),
     )
 
 
@@ -162,15 +151,15 @@ def conv2d_backward(cols, w, z, a, code, d_a, d_w, d_b, want_d_x):
     kernel_h, kernel_w, c_in, filters = w.shape
     n_pixels = z.shape[0] * z.shape[1] * z.shape[2]
     k = kernel_h * kernel_w * c_in
-    cols2 = _matrix(cols, n_pixels, k)
+    cols2 = as_matrix(cols, n_pixels, k)
     dense_backward(
         cols2,
-        _matrix(w, k, filters),
-        _matrix(z, n_pixels, filters),
-        _matrix(a, n_pixels, filters),
+        as_matrix(w, k, filters),
+        as_matrix(z, n_pixels, filters),
+        as_matrix(a, n_pixels, filters),
         code,
-        _matrix(d_a, n_pixels, filters),
-        _matrix(d_w, k, filters),
+        as_matrix(d_a, n_pixels, filters),
+        as_matrix(d_w, k, filters),
         d_b,
         cols2,
         want_d_x,

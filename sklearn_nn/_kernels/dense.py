@@ -13,6 +13,17 @@ from ._jit import jit
 from .activations import BACKWARD_KERNELS, FORWARD_KERNELS, IDENTITY
 
 
+def as_matrix(array, n_rows, n_cols):
+    """``array`` as (n_rows, n_cols): a view, or a ValueError for a non-contiguous one.
+
+    numpy's ``reshape`` would silently copy it, and what the kernels write into the
+    copy would be lost (Numba raised for such an array when these were kernels).
+    """
+    if not array.flags.c_contiguous:
+        raise ValueError("arrays the kernels reshape must be C-contiguous.")
+    return array.reshape(n_rows, n_cols)
+
+
 @jit
 def _add_bias(z, b):
     n, m = z.shape

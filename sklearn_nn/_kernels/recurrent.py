@@ -9,7 +9,9 @@ LSTM: i, f, c, o); ``b`` (G u).
 
 The input projection of every timestep is one GEMM before the time loop, and the
 weight gradients are one GEMM each after it; only ``h @ U`` (forward) and
-``d_gates @ U.T`` (backward) run per step.
+``d_gates @ U.T`` (backward) run per step. The public functions are Python: numpy
+does the layout copies and the GEMMs outside the loop, and a kernel runs the time
+loop (``_*_steps``), so that a fresh process compiles the loop alone.
 
 Outputs ``out`` and their gradients ``d_out`` are (n, T, units) with
 ``return_sequences``, else (n, 1, units) (the last state).
@@ -22,6 +24,7 @@ import numpy as np
 
 from ._jit import jit
 from .activations import activation_backward, activation_forward
+from .dense import _add_bias, _bias_gradient, as_matrix
 from .fastmath import sigmoid, tanh
 
 
@@ -30,46 +33,32 @@ def _step_of(s, n_steps, reverse):
     return n_steps - 1 - s if reverse else s
 
 
-@jit
+def _time_major(x, reverse):
+    """x (n, T, F) as a (T, n, F) view in step order."""
+    xt = x.transpose(1, 0, 2)
+    return xt[::-1] if reverse else xt
+
+
 def _to_time_major(x, reverse, xt):
     """xt[s] = x[:, t(s)]; xt (T, n, F)."""
-    n, n_steps, n_features = x.shape
-    for s in range(n_steps):
-        t = _step_of(s, n_steps, reverse)
-        for i in range(n):
-            for k in range(n_features):
-                xt[s, i, k] = x[i, t, k]
+    np.copyto(xt, _time_major(x, reverse))
 
 
-@jit
 def _project_inputs(xt, w, b, g):
     """g[s] = xt[s] @ w + b for every step, as one GEMM (b empty: no bias)."""
     n_steps, n, n_features = xt.shape
-    width = w.shape[1]
-    g2 = g.reshape(n_steps * n, width)
-    np.dot(xt.reshape(n_steps * n, n_features), w, g2)
-    if b.size == 0:
-        return
-    for r in range(n_steps * n):
-        for j in range(width):
-            g2[r, j] += b[j]
+    g2 = as_matrix(g, n_steps * n, w.shape[1])
+    np.dot(as_matrix(xt, n_steps * n, n_features), w, out=g2)
+    if b.size:
+        _add_bias(g2, b)
 
 
-@jit
 def _write_outputs(hs, reverse, return_sequences, out):
     """out (n, 1, u) = the last state, or out (n, T, u)[:, t(s)] = hs[s + 1]."""
-    n_steps = hs.shape[0] - 1
-    n, units = hs.shape[1], hs.shape[2]
-    if not return_sequences:  # loops: array assignment compiles for seconds
-        for i in range(n):
-            for j in range(units):
-                out[i, 0, j] = hs[n_steps, i, j]
-        return
-    for s in range(n_steps):
-        t = _step_of(s, n_steps, reverse)
-        for i in range(n):
-            for j in range(units):
-                out[i, t, j] = hs[s + 1, i, j]
+    if return_sequences:
+        np.copyto(_time_major(out, reverse), hs[1:])
+    else:
+        out[:, 0] = hs[-1]
 
 
 @jit
@@ -93,7 +82,6 @@ def _masked_step(mask, masked, s, n_steps, reverse, i):
     return mask[i, _step_of(s, n_steps, reverse)]
 
 
-@jit
 def _finish_backward(xt, hs, w, dg, dgr, reverse, d_w, d_u, d_b, d_rb, d_xt, d_x):
     """Weight gradients as one GEMM each over all steps, and the input gradient.
 
@@ -103,31 +91,20 @@ def _finish_backward(xt, hs, w, dg, dgr, reverse, d_w, d_u, d_b, d_rb, d_xt, d_x
     """
     n_steps, n, n_features = xt.shape
     units, width = hs.shape[2], w.shape[1]
-    dg2 = dg.reshape(n_steps * n, width)
-    dgr2 = dgr.reshape(n_steps * n, width)
-    np.dot(xt.reshape(n_steps * n, n_features).T, dg2, d_w)
-    np.dot(hs[:n_steps].reshape(n_steps * n, units).T, dgr2, d_u)
-    d_b[:] = 0
-    for r in range(n_steps * n):
-        for j in range(width):
-            d_b[j] += dg2[r, j]
+    dg2 = as_matrix(dg, n_steps * n, width)
+    dgr2 = as_matrix(dgr, n_steps * n, width)
+    np.dot(as_matrix(xt, n_steps * n, n_features).T, dg2, out=d_w)
+    np.dot(as_matrix(hs[:n_steps], n_steps * n, units).T, dgr2, out=d_u)
+    _bias_gradient(dg2, d_b)
     if d_rb.size:
-        d_rb[:] = 0
-        for r in range(n_steps * n):
-            for j in range(width):
-                d_rb[j] += dgr2[r, j]
+        _bias_gradient(dgr2, d_rb)
     if d_xt.size == 0:
         return
-    np.dot(dg2, w.T, d_xt.reshape(n_steps * n, n_features))
-    for s in range(n_steps):
-        t = _step_of(s, n_steps, reverse)
-        for i in range(n):
-            for k in range(n_features):
-                d_x[i, t, k] = d_xt[s, i, k]
+    np.dot(dg2, w.T, out=as_matrix(d_xt, n_steps * n, n_features))
+    np.copyto(_time_major(d_x, reverse), d_xt)
 
 
 # ------------------------------------------------------------------ SimpleRNN
-@jit
 def simple_rnn_forward(
     x, w, u, b, code, reverse, return_sequences, mask, masked, xt, z, a, hs, rec, out
 ):
@@ -137,9 +114,16 @@ def simple_rnn_forward(
     f(z), hs (T + 1, n, units) states (hs[0] = 0), rec (n, units); out (n, units) or
     (n, T, units).
     """
-    n_steps, n = xt.shape[0], xt.shape[1]
     _to_time_major(x, reverse, xt)
     _project_inputs(xt, w, b, z)
+    _simple_rnn_steps(u, code, reverse, mask, masked, z, a, hs, rec)
+    _write_outputs(hs, reverse, return_sequences, out)
+
+
+@jit
+def _simple_rnn_steps(u, code, reverse, mask, masked, z, a, hs, rec):
+    """The time loop of ``simple_rnn_forward``, z holding the input projections."""
+    n_steps, n = z.shape[0], z.shape[1]
     hs[0] = 0
     for s in range(n_steps):
         np.dot(hs[s], u, rec)
@@ -149,10 +133,8 @@ def simple_rnn_forward(
             m = _masked_step(mask, masked, s, n_steps, reverse, i)
             for j in range(rec.shape[1]):
                 hs[s + 1, i, j] = m * a[s, i, j] + (1.0 - m) * hs[s, i, j]
-    _write_outputs(hs, reverse, return_sequences, out)
 
 
-@jit
 def simple_rnn_backward(
     w,
     u,
@@ -180,6 +162,18 @@ def simple_rnn_backward(
     d_out as out; dh and dh_rec (n, units) and dz (T, n, units) scratch; writes
     d_w, d_u, d_b and, unless d_xt is empty, d_x (n, T, F).
     """
+    _simple_rnn_backward_steps(
+        u, code, reverse, return_sequences, mask, masked, z, a, d_out, dh, dh_rec, dz
+    )
+    _finish_backward(xt, hs, w, dz, dz, reverse, d_w, d_u, d_b, d_b[:0], d_xt, d_x)
+
+
+@jit
+def _simple_rnn_backward_steps(
+    u, code, reverse, return_sequences, mask, masked, z, a, d_out, dh, dh_rec, dz
+):
+    """The time loop of ``simple_rnn_backward``: dz, the pre-activations'
+    gradients."""
     n_steps, n, units = z.shape
     dh[...] = 0
     for s in range(n_steps - 1, -1, -1):
@@ -192,11 +186,9 @@ def simple_rnn_backward(
         activation_backward(z[s], a[s], code, dz[s])
         np.dot(dz[s], u.T, dh_rec)
         dh += dh_rec
-    _finish_backward(xt, hs, w, dz, dz, reverse, d_w, d_u, d_b, d_b[:0], d_xt, d_x)
 
 
 # ------------------------------------------------------------------------ GRU
-@jit
 def gru_forward(
     x, w, u, b, rb, reverse, return_sequences, mask, masked, xt, g, rech, hs, rec, out
 ):
@@ -209,11 +201,18 @@ def gru_forward(
     gates z, r, hh; rech (T, n, units) the candidate's recurrent term; hs (T + 1, n,
     units); rec (n, 3 units).
     """
-    n_steps, n = xt.shape[0], xt.shape[1]
-    units = hs.shape[2]
-    one = hs.dtype.type(1)
     _to_time_major(x, reverse, xt)
     _project_inputs(xt, w, b, g)
+    _gru_steps(u, rb, reverse, mask, masked, g, rech, hs, rec)
+    _write_outputs(hs, reverse, return_sequences, out)
+
+
+@jit
+def _gru_steps(u, rb, reverse, mask, masked, g, rech, hs, rec):
+    """The time loop of ``gru_forward``, g holding the input projections."""
+    n_steps, n = g.shape[0], g.shape[1]
+    units = hs.shape[2]
+    one = hs.dtype.type(1)
     hs[0] = 0
     for s in range(n_steps):
         np.dot(hs[s], u, rec)
@@ -234,10 +233,8 @@ def gru_forward(
                 zg = gates[j]
                 h_new = zg * h_prev[j] + (one - zg) * gates[2 * units + j]
                 h_next[j] = m * h_new + (one - m) * h_prev[j]
-    _write_outputs(hs, reverse, return_sequences, out)
 
 
-@jit
 def gru_backward(
     w,
     u,
@@ -267,6 +264,29 @@ def gru_backward(
     the input- and recurrent-side pre-activations (they differ in the candidate's,
     by r).
     """
+    _gru_backward_steps(
+        u,
+        reverse,
+        return_sequences,
+        mask,
+        masked,
+        g,
+        rech,
+        hs,
+        d_out,
+        dh,
+        dh_rec,
+        dg,
+        dgr,
+    )
+    _finish_backward(xt, hs, w, dg, dgr, reverse, d_w, d_u, d_b, d_rb, d_xt, d_x)
+
+
+@jit
+def _gru_backward_steps(
+    u, reverse, return_sequences, mask, masked, g, rech, hs, d_out, dh, dh_rec, dg, dgr
+):
+    """The time loop of ``gru_backward``: dg and dgr."""
     n_steps, n, units = rech.shape
     one = hs.dtype.type(1)
     dh[...] = 0
@@ -292,7 +312,6 @@ def gru_backward(
                 d_h[j] = (one - m) * d_h[j] + d_new * zg
         np.dot(dgr[s], u.T, dh_rec)
         dh += dh_rec
-    _finish_backward(xt, hs, w, dg, dgr, reverse, d_w, d_u, d_b, d_rb, d_xt, d_x)
 
 
 # ----------------------------------------------------------------------- LSTM
@@ -321,7 +340,6 @@ def _lstm_cell(ig, fg, cc, og, c_prev, h_prev, m, one, c_next, t_new, h_next):
         h_next[j] = m * og[j] * t + (one - m) * h_prev[j]
 
 
-@jit
 def lstm_forward(
     x, w, u, b, reverse, return_sequences, mask, masked, xt, g, cs, tc, hs, rec, out
 ):
@@ -332,11 +350,18 @@ def lstm_forward(
     i, f, cc, o; cs (T + 1, n, units) cell states; tc (T, n, units) tanh of the new
     cell; hs (T + 1, n, units); rec (n, 4 units).
     """
-    n_steps, n = xt.shape[0], xt.shape[1]
-    units = hs.shape[2]
-    one = hs.dtype.type(1)
     _to_time_major(x, reverse, xt)
     _project_inputs(xt, w, b[:0], g)  # the bias joins in the step loop
+    _lstm_steps(u, b, reverse, mask, masked, g, cs, tc, hs, rec)
+    _write_outputs(hs, reverse, return_sequences, out)
+
+
+@jit
+def _lstm_steps(u, b, reverse, mask, masked, g, cs, tc, hs, rec):
+    """The time loop of ``lstm_forward``, g holding the input projections."""
+    n_steps, n = g.shape[0], g.shape[1]
+    units = hs.shape[2]
+    one = hs.dtype.type(1)
     hs[0] = 0
     cs[0] = 0
     for s in range(n_steps):
@@ -366,7 +391,6 @@ def lstm_forward(
                 tc[s, i],
                 hs[s + 1, i],
             )
-    _write_outputs(hs, reverse, return_sequences, out)
 
 
 @jit
@@ -387,7 +411,6 @@ def _lstm_cell_backward(
         d_h[j] *= one - m
 
 
-@jit
 def lstm_backward(
     w,
     u,
@@ -415,10 +438,22 @@ def lstm_backward(
 
     dh, dh_rec, dc (n, units) and dg (T, n, 4 units) scratch.
     """
+    _lstm_backward_steps(
+        u, reverse, return_sequences, mask, masked, g, cs, tc, d_out, dh, dh_rec, dc, dg
+    )
+    _finish_backward(xt, hs, w, dg, dg, reverse, d_w, d_u, d_b, d_b[:0], d_xt, d_x)
+
+
+@jit
+def _lstm_backward_steps(
+    u, reverse, return_sequences, mask, masked, g, cs, tc, d_out, dh, dh_rec, dc, dg
+):
+    """The time loop of ``lstm_backward``: dg, the gates' pre-activation
+    gradients."""
     n_steps, n, units = tc.shape
     dh[...] = 0
     dc[...] = 0
-    one = hs.dtype.type(1)
+    one = tc.dtype.type(1)
     for s in range(n_steps - 1, -1, -1):
         _add_output_gradient(d_out, s, n_steps, reverse, return_sequences, dh)
         for i in range(n):
@@ -442,4 +477,3 @@ def lstm_backward(
             )
         np.dot(dg[s], u.T, dh_rec)
         dh += dh_rec
-    _finish_backward(xt, hs, w, dg, dg, reverse, d_w, d_u, d_b, d_b[:0], d_xt, d_x)
