@@ -63,8 +63,9 @@ cluster = LocalCluster(
 )
 client = Client(cluster)
 start = time.perf_counter()
-# one BLAS thread per fit: two fits at once then use the two cores, where two
-# fits of two BLAS threads each would compete for them
+# one BLAS thread per worker: every fit runs BLAS on one thread anyway, and with
+# this limit the scoring (predict) and image or sequence layers' threads do too,
+# so that two fits at once use the two cores without competing for them
 with joblib.parallel_backend("dask"), threadpool_limits(1):
     search.fit(X, y)
 print(f"grid search on the Dask cluster: {time.perf_counter() - start:.1f} s")

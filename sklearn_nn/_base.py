@@ -292,38 +292,40 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if self.scoring not in (None, "loss"):
             scorer = check_scoring(self, self.scoring)
         random_state = check_random_state(self.random_state)
-        network, params, layer_state = self._starting_model(
-            Y.shape[1], Y.dtype, first_pass, random_state
-        )
-        self._check_hyperparameters(incremental, network)
-        network.layers[0].check_input(X)
-        job = FitJob(
-            network,
-            params,
-            layer_state,
-            TrainingData(self._as_network_input(X), Y, sample_weight),
-            self._loss_name(Y.shape[1]),
-            y,
-            random_state,
-            validation=self._validation_set(X_val, y_val, network, X.dtype),
-            tasks=tasks,
-            X=X,
-            scorer=scorer,
-            keep=None if first_pass else compressed.prune_keep(self),
-        )
-        state = (
-            FitState()
-            if first_pass
-            else FitState.from_estimator(self, keep_optimizer=incremental)
-        )
-        tasks.begin_fit(X, y, sample_weight)
+        # BLAS on one thread from the initialisation (an orthogonal one runs a QR)
+        # to the divergence check: the model must not depend on the thread count
         with kernel_threads() as n_threads:
+            network, params, layer_state = self._starting_model(
+                Y.shape[1], Y.dtype, first_pass, random_state
+            )
+            self._check_hyperparameters(incremental, network)
+            network.layers[0].check_input(X)
+            job = FitJob(
+                network,
+                params,
+                layer_state,
+                TrainingData(self._as_network_input(X), Y, sample_weight),
+                self._loss_name(Y.shape[1]),
+                y,
+                random_state,
+                validation=self._validation_set(X_val, y_val, network, X.dtype),
+                tasks=tasks,
+                X=X,
+                scorer=scorer,
+                keep=None if first_pass else compressed.prune_keep(self),
+            )
+            state = (
+                FitState()
+                if first_pass
+                else FitState.from_estimator(self, keep_optimizer=incremental)
+            )
+            tasks.begin_fit(X, y, sample_weight)
             job.n_threads = n_threads
             if self.solver == "lbfgs":
                 fit_lbfgs(self, job, state)
             else:
                 fit_stochastic(self, job, state, incremental)
-        self._check_divergence(job)
+            self._check_divergence(job)
         set_fitted_attributes(self, job, state)  # commit: all above worked on copies
         tasks.end_fit()
         return self

@@ -84,8 +84,10 @@ def predict_outputs(
     rows : ndarray of int, default=None
         Only these rows of X (all rows if None).
     n_threads : int, default=None
-        Threads for the image layers (None: from ``kernel_threads``, BLAS pinned
-        to one thread meanwhile; an int means the caller set that up).
+        Threads for the image layers. None: from ``kernel_threads`` (BLAS pinned to
+        one thread meanwhile) for a network with split layers or a quantised one
+        on many rows, else 1 with BLAS on its own threads. An int means the caller
+        set that up (a fit, inside its ``kernel_threads``).
     constants : list of dict, default=None
         A compressed model's per-layer arrays (see ``LayerArrays.constants``);
         its int8 kernels run on threads as split layers do.

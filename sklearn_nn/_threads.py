@@ -95,9 +95,10 @@ def _set_blas_threads(counts):
         release(force=True)
 
 
-# BLAS is pinned to one thread while any fit or predict runs in this process; the
-# first to start saves the user's limits, the last to end restores them
-# (threadpoolctl's limits are process-wide, so concurrent fits must share one pin)
+# BLAS is pinned to one thread while any fit, or a predict of a network with split
+# layers, runs in this process; the first to start saves the user's limits, the last to
+# end restores them (threadpoolctl's limits are process-wide, so concurrent fits must
+# share one pin)
 _pin_count = 0
 _saved_blas_threads = None
 _pinned_user_threads = 1
@@ -114,12 +115,15 @@ def kernel_threads():
     """
     global _pin_count, _saved_blas_threads, _pinned_user_threads
     with _lock:
+        libs = _blas_controller().lib_controllers
+        live = [lib.num_threads for lib in libs]
         if _pin_count == 0:
-            libs = _blas_controller().lib_controllers
-            _saved_blas_threads = [lib.num_threads for lib in libs]
-            _pinned_user_threads = _threads_for(_saved_blas_threads)
-            if any(count != 1 for count in _saved_blas_threads):
-                _set_blas_threads([1] * len(libs))
+            _saved_blas_threads = live
+            _pinned_user_threads = _threads_for(live)
+        # on every entry: a limit raised on another thread during a pinned fit
+        # must not reach the GEMMs of the fits that start after it
+        if any(count != 1 for count in live):
+            _set_blas_threads([1] * len(libs))
         _pin_count += 1
         n_threads = _pinned_user_threads
     try:
@@ -128,7 +132,8 @@ def kernel_threads():
         with _lock:
             _pin_count -= 1
             if _pin_count == 0:
-                if any(count != 1 for count in _saved_blas_threads):
+                libs = _blas_controller().lib_controllers
+                if [lib.num_threads for lib in libs] != _saved_blas_threads:
                     _set_blas_threads(_saved_blas_threads)
                 _saved_blas_threads = None
 

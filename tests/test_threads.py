@@ -56,52 +56,87 @@ def test_kernel_threads_pin_spans_threads_and_restores_blas():
     # other; BLAS is back at the user's count after, and a limit set later on yet
     # another thread still takes effect (threadpoolctl >= 3.8 ignores limits from a
     # thread other than the one that last changed OpenBLAS, unless it let go)
-    before = _blas_threads()
-    first_in, second_in, first_out = (threading.Event() for _ in range(3))
-    seen = {}
+    with threadpool_limits(2, user_api="blas"):  # something to pin and restore
+        before = _blas_threads()
+        first_in, second_in, first_out = (threading.Event() for _ in range(3))
+        seen = {}
 
-    def first():
-        with kernel_threads() as n:
-            seen["first"] = (n, _blas_threads())
-            first_in.set()
-            second_in.wait(5)
-        first_out.set()
+        def first():
+            with kernel_threads() as n:
+                seen["first"] = (n, _blas_threads())
+                first_in.set()
+                second_in.wait(5)
+            first_out.set()
 
-    def second():
-        first_in.wait(5)
-        with kernel_threads():
-            second_in.set()
-            first_out.wait(5)
-            seen["second"] = _blas_threads()
+        def second():
+            first_in.wait(5)
+            with kernel_threads():
+                second_in.set()
+                first_out.wait(5)
+                seen["second"] = _blas_threads()
 
-    threads = [threading.Thread(target=f) for f in (first, second)]
-    for thread in threads:
+        threads = [threading.Thread(target=f) for f in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert seen["first"] == (min(min(before), os.cpu_count()), [1] * len(before))
+        assert seen["second"] == [1] * len(before)
+        assert _blas_threads() == before
+
+        def limited():
+            with threadpool_limits(1, user_api="blas"):
+                seen["limited"] = _blas_threads()
+
+        thread = threading.Thread(target=limited)
         thread.start()
-    for thread in threads:
         thread.join(10)
-    assert seen["first"] == (min(min(before), os.cpu_count()), [1] * len(before))
-    assert seen["second"] == [1] * len(before)
-    assert _blas_threads() == before
-
-    def limited():
-        with threadpool_limits(1, user_api="blas"):
-            seen["limited"] = _blas_threads()
-
-    thread = threading.Thread(target=limited)
-    thread.start()
-    thread.join(10)
-    assert seen["limited"] == [1] * len(before)
-    assert _blas_threads() == before
+        assert seen["limited"] == [1] * len(before)
+        assert _blas_threads() == before
 
 
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="BLAS runs one thread on one CPU: nothing to pin"
+)
+def test_kernel_threads_repins_a_limit_raised_during_a_fit():
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_threads()
+        with kernel_threads():
+            with threadpool_limits(2, user_api="blas"):  # raised on the way
+                assert _blas_threads() == before
+                with kernel_threads():  # a fit starting now
+                    assert _blas_threads() == [1] * len(before)
+        assert _blas_threads() == before
+
+
+def test_kernel_threads_leaves_a_one_thread_blas_alone(monkeypatch):
+    import sklearn_nn._threads as threads_module
+
+    calls = []
+    monkeypatch.setattr(threads_module, "_set_blas_threads", calls.append)
+    with threadpool_limits(1, user_api="blas"):
+        with kernel_threads() as n:
+            assert n == 1
+        assert _blas_threads() == [1] * len(_blas_threads())
+    assert calls == []
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="one CPU: BLAS has one thread either way"
+)
 @pytest.mark.parametrize(
-    "dtype, n_features, solver",
+    "dtype, n_features, solver, weight_init, hidden",
     # OpenBLAS's 2-thread GEMMs rounded otherwise than its 1-thread ones here for
-    # products over 784 inputs (float32) and weight gradients over 512 rows (float64)
-    [(np.float32, 784, "adam"), (np.float64, 64, "lbfgs")],
+    # products over 784 inputs (float32), weight gradients over 512 rows (float64)
+    # and the QR of an orthogonal initialisation (float64, 784 x 256)
+    [
+        (np.float32, 784, "adam", "glorot_uniform", (100, 10)),
+        (np.float64, 64, "lbfgs", "glorot_uniform", (100, 10)),
+        (np.float64, 784, "adam", "orthogonal", (256,)),
+    ],
 )
 def test_dense_network_same_seed_same_model_whatever_the_threads(
-    dtype, n_features, solver
+    dtype, n_features, solver, weight_init, hidden
 ):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(512, n_features)).astype(dtype)
@@ -109,8 +144,14 @@ def test_dense_network_same_seed_same_model_whatever_the_threads(
     fits = []
     for threads in (1, 2):
         with threadpool_limits(threads):
+            assert max(_blas_threads()) == threads  # so both counts are tested
             clf = MLPClassifier(
-                (100, 10), solver=solver, max_iter=3, batch_size=128, random_state=0
+                hidden,
+                solver=solver,
+                weight_init=weight_init,
+                max_iter=3,
+                batch_size=128,
+                random_state=0,
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs
