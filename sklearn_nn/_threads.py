@@ -57,8 +57,9 @@ def _blas_controller():
     a one-row CNN predict); its limits and thread counts are live calls into the
     libraries, so it sees limits set later by anyone (joblib, the user). It holds
     the BLAS libraries loaded when it is made: numpy's, which the dense and
-    convolution GEMMs call, and scipy's, which ``np.dot`` inside the recurrent and
-    attention kernels calls.
+    convolution GEMMs and the recurrent layers' GEMMs outside their time loop call,
+    and scipy's, which ``np.dot`` inside the recurrent time loops and the attention
+    kernels calls.
     """
     global _blas
     if _blas is None:

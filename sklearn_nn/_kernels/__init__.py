@@ -11,7 +11,8 @@ activations         activations.py     <name>_forward, <name>_backward per
                                        row_logsumexp)
 dense layer         dense.py           _add_bias, _bias_gradient,
                                        csr_affine_forward, csr_affine_backward;
-                                       Python: affine_forward, affine_backward
+                                       Python: as_matrix, affine_forward,
+                                       affine_backward
                                        (numpy's np.dot, then the bias kernel),
                                        dense_forward, dense_backward,
                                        csr_dense_forward, csr_dense_backward
@@ -28,9 +29,12 @@ image layout        layout.py          channels_first_to_last
                                        global_avg_pool1d_backward,
                                        global_max_pool1d_forward,
                                        global_max_pool1d_backward
-recurrent           recurrent.py       simple_rnn_forward, simple_rnn_backward,
-                                       gru_forward, gru_backward, lstm_forward,
-                                       lstm_backward
+recurrent           recurrent.py       _simple_rnn_steps, _gru_steps, _lstm_steps
+                                       and their _*_backward_steps (the time
+                                       loops); Python: simple_rnn_forward,
+                                       simple_rnn_backward, gru_forward,
+                                       gru_backward, lstm_forward, lstm_backward
+                                       (numpy's copies and GEMMs around them)
 fast float32 math  fastmath.py        tanh, sigmoid, exp_nonpositive (vectorisable
                                        in float32, libm in float64)
 self-attention      attention.py       attention_forward, attention_backward

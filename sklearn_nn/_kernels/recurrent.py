@@ -111,8 +111,8 @@ def simple_rnn_forward(
     """h_t = f(x_t @ w + h_{t-1} @ u + b).
 
     Buffers (time-major): xt (T, n, F), z and a (T, n, units) pre-activations and
-    f(z), hs (T + 1, n, units) states (hs[0] = 0), rec (n, units); out (n, units) or
-    (n, T, units).
+    f(z), hs (T + 1, n, units) states (hs[0] = 0), rec (n, units); out (n, 1, units)
+    or (n, T, units).
     """
     _to_time_major(x, reverse, xt)
     _project_inputs(xt, w, b, z)

@@ -9,6 +9,7 @@ from scipy.special import erf, expit
 
 from sklearn_nn._kernels.activations import ACTIVATIONS, NEEDS_PREACTIVATION
 from sklearn_nn._kernels.dense import (
+    as_matrix,
     csr_dense_backward,
     csr_dense_forward,
     dense_backward,
@@ -267,3 +268,11 @@ def test_csr_dense_backward_ignores_unselected_rows():
         )
         d_ws.append(d_w)
     assert_allclose(d_ws[1], d_ws[0], rtol=1e-12, atol=1e-13)
+
+
+def test_as_matrix_refuses_a_non_contiguous_array():
+    # numpy's reshape would copy it, and a kernel's writes into the copy be lost
+    array = np.zeros((4, 6), dtype=np.float32)
+    assert np.shares_memory(as_matrix(array, 6, 4), array)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        as_matrix(array[:, ::2], 4, 3)
