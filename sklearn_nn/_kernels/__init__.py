@@ -29,12 +29,15 @@ image layout        layout.py          channels_first_to_last
                                        global_avg_pool1d_backward,
                                        global_max_pool1d_forward,
                                        global_max_pool1d_backward
-recurrent           recurrent.py       _simple_rnn_steps, _gru_steps, _lstm_steps
-                                       and their _*_backward_steps (the time
-                                       loops); Python: simple_rnn_forward,
-                                       simple_rnn_backward, gru_forward,
-                                       gru_backward, lstm_forward, lstm_backward
-                                       (numpy's copies and GEMMs around them)
+recurrent (shared,   recurrent.py       _simple_rnn_steps, _simple_rnn_backward_steps
+  SimpleRNN)                           (the time loops); Python: simple_rnn_forward,
+                                       simple_rnn_backward and the shared helpers
+                                       (numpy's copies and GEMMs around the loops)
+GRU                 gru.py             _gru_steps, _gru_backward_steps; Python:
+                                       gru_forward, gru_backward
+LSTM                lstm.py            _lstm_steps, _lstm_backward_steps (cell
+                                       helpers _lstm_cell, _lstm_cell_backward);
+                                       Python: lstm_forward, lstm_backward
 fast float32 math  fastmath.py        tanh, sigmoid, exp_nonpositive (vectorisable
                                        in float32, libm in float64)
 self-attention      attention.py       attention_forward, attention_backward

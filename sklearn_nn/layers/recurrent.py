@@ -2,8 +2,8 @@
 
 Backpropagation through time lives inside each layer: ``allocate`` sizes the
 per-timestep history for the largest batch, ``backward`` runs the steps in reverse
-(kernels in ``sklearn_nn._kernels.recurrent``). Names, arguments, weight layouts and
-output shapes follow Keras's.
+(kernels in ``sklearn_nn._kernels.recurrent``, ``.gru`` and ``.lstm``). Names,
+arguments, weight layouts and output shapes follow Keras's.
 """
 
 import math
@@ -13,14 +13,9 @@ import numpy as np
 
 from .._initializers import check_initializer
 from .._kernels.activations import ACTIVATIONS
-from .._kernels.recurrent import (
-    gru_backward,
-    gru_forward,
-    lstm_backward,
-    lstm_forward,
-    simple_rnn_backward,
-    simple_rnn_forward,
-)
+from .._kernels.gru import gru_backward, gru_forward
+from .._kernels.lstm import lstm_backward, lstm_forward
+from .._kernels.recurrent import simple_rnn_backward, simple_rnn_forward
 from .._threads import BATCH_PARTS, part_bounds
 from .base import Layer, ParamSpec, check_bool, check_mask, check_positive_int
 from .core import check_activation
@@ -47,10 +42,10 @@ class _Recurrent(Layer):
     """What SimpleRNN, GRU and LSTM share: shapes, parameters, masks, buffers.
 
     A cell names its kernels and the arrays they take, in order (see
-    ``sklearn_nn._kernels.recurrent``): forward ``(x, *params, *extra, reverse,
-    return_sequences, mask, masked, *history, rec, out)`` and backward ``(kernel,
-    recurrent_kernel, *extra, reverse, return_sequences, mask, masked, *history,
-    d_out, *scratch, *grads, d_xt, d_x)``.
+    ``sklearn_nn._kernels.recurrent``, ``.gru``, ``.lstm``): forward ``(x, *params,
+    *extra, reverse, return_sequences, mask, masked, *history, rec, out)`` and
+    backward ``(kernel, recurrent_kernel, *extra, reverse, return_sequences, mask,
+    masked, *history, d_out, *scratch, *grads, d_xt, d_x)``.
     """
 
     units: int
