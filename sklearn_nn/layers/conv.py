@@ -15,6 +15,7 @@ from .._kernels.activations import ACTIVATIONS
 from .._kernels.conv2d import col2im, conv2d_backward, conv2d_forward, im2col
 from .._kernels.layout import channels_first_to_last
 from .._kernels.pooling import (
+    argmax_dtype,
     avg_pool2d_backward,
     avg_pool2d_forward,
     max_pool2d_backward,
@@ -300,7 +301,10 @@ class MaxPool2D(_Pool2D):
     def allocate(self, in_shape, n_rows, dtype):
         """Buffers: outputs, gradients and the position of each window's max."""
         buffers = super().allocate(in_shape, n_rows, dtype)
-        buffers["argmax"] = np.empty(buffers["a"].shape, dtype=np.intp)
+        height, width, _ = image_shape(self, in_shape)
+        buffers["argmax"] = np.empty(
+            buffers["a"].shape, dtype=argmax_dtype(height, width)
+        )
         return buffers
 
     def forward(self, x, arrays, batch):

@@ -6,6 +6,9 @@ from _reference import numeric_gradient, window_geometry
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_nn._kernels.pooling import (
+    _max_pool2d_backward_scatter,
+    _max_pool2d_backward_tiles,
+    argmax_dtype,
     avg_pool2d_backward,
     avg_pool2d_forward,
     max_pool2d_backward,
@@ -18,6 +21,7 @@ CASES = [
     (4, 4, 1, (2, 2), (2, 2), "valid"),  # windows tile the image
     (6, 4, 3, (3, 2), (3, 2), "same"),  # ... also with "same" padding
     (5, 5, 3, (2, 2), (2, 2), "valid"),  # the remainder row/column is dropped
+    (5, 4, 2, (2, 2), (2, 2), "valid"),  # ... a row only
     (5, 5, 3, (2, 2), (2, 2), "same"),  # ... or pooled on its own
     (7, 6, 2, (3, 2), (2, 1), "valid"),  # overlapping windows
     (7, 6, 2, (3, 3), (2, 2), "same"),
@@ -65,9 +69,9 @@ def _ref_pool(x, geometry, out_shape, reduce):
     return out
 
 
-def _max_pool(x, geometry, out_shape):
+def _max_pool(x, geometry, out_shape, index_dtype=np.intp):
     out = np.full(out_shape, np.nan, dtype=x.dtype)
-    argmax = np.full(out_shape, -1, dtype=np.intp)
+    argmax = np.full(out_shape, -1, dtype=index_dtype)
     max_pool2d_forward(x, *geometry, out, argmax)
     return out, argmax
 
@@ -100,11 +104,12 @@ def test_avg_pool2d_forward_matches_numpy(dtype, case):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_max_pool2d_backward_matches_finite_differences(case):
+@pytest.mark.parametrize("index_dtype", [np.intp, np.int32])
+def test_max_pool2d_backward_matches_finite_differences(case, index_dtype):
     # distinct values at least 1/size apart: h = 1e-6 never changes the argmax
     x, geometry, out_shape = _problem(case, np.float64)
     r = np.random.default_rng(1).normal(size=out_shape)
-    _, argmax = _max_pool(x, geometry, out_shape)
+    _, argmax = _max_pool(x, geometry, out_shape, index_dtype)
     d_x = np.full_like(x, np.nan)
     max_pool2d_backward(r, argmax, *geometry, d_x)
     numeric = numeric_gradient(
@@ -146,3 +151,24 @@ def test_max_pool2d_propagates_nan():
     x[0, 1, 0, 0] = np.nan
     out, _ = _max_pool(x, (2, 2, 2, 2, 0, 0), (1, 1, 1, 1))
     assert np.isnan(out[0, 0, 0, 0])
+
+
+def test_argmax_dtype_is_int32_while_the_flat_index_fits():
+    assert argmax_dtype(32, 32) == np.int32
+    assert argmax_dtype(2**16, 2**15 - 1) == np.int32
+    assert argmax_dtype(2**16, 2**15) == np.intp
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c[3] == c[4] and c[5] == "valid"], ids=str
+)
+def test_max_pool2d_backward_tiles_match_scatter(case):
+    # the disjoint-window kernel writes each cell once and zeroes the remainder
+    # rows and columns; the scatter kernel zeroes everything, then adds
+    x, geometry, out_shape = _problem(case, np.float32)
+    r = np.random.default_rng(1).normal(size=out_shape).astype(np.float32)
+    _, argmax = _max_pool(x, geometry, out_shape, np.int32)
+    tiles, scatter = np.full_like(x, np.nan), np.full_like(x, np.nan)
+    _max_pool2d_backward_tiles(r, argmax, geometry[0], geometry[1], tiles)
+    _max_pool2d_backward_scatter(r, argmax, scatter)
+    assert_array_equal(tiles, scatter)
