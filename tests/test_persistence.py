@@ -159,3 +159,17 @@ def test_training_continues_exactly_after_a_round_trip(name, round_trip):
             est.partial_fit(X, target)
             est.set_params(warm_start=True, max_iter=2).fit(X, target)
     np.testing.assert_array_equal(copy._params, model._params)
+
+
+@pytest.mark.parametrize("name", ["MaxPool2D", "AvgPool2D"])
+def test_pooling_layers_pickled_under_their_old_module_load(name, monkeypatch):
+    # the pooling layers moved from layers/conv.py to layers/pooling.py; a pickle
+    # (or skops file) written before names them sklearn_nn.layers.conv.<name>
+    layer_class = getattr(sklearn_nn.layers, name)
+    monkeypatch.setattr(layer_class, "__module__", "sklearn_nn.layers.conv")
+    blob = pickle.dumps(layer_class(pool_size=3))
+    monkeypatch.undo()
+    assert b"sklearn_nn.layers.conv" in blob
+    loaded = pickle.loads(blob)
+    assert type(loaded) is layer_class
+    assert loaded == layer_class(pool_size=3)

@@ -12,8 +12,8 @@ module              layers                         kernels
 ``base.py``         Layer (the contract)           --
 ``core.py``         Dense, Activation, Dropout,    dense, activations, dropout
                     Flatten, Reshape
-``conv.py``         Conv2D, MaxPool2D, AvgPool2D,  conv2d, pooling
-                    ChannelsFirstToLast
+``conv.py``         Conv2D, ChannelsFirstToLast    conv2d, layout
+``pooling.py``      MaxPool2D, AvgPool2D           pooling
 ``normalization``   BatchNormalization,            normalization
                     LayerNormalization
 ``recurrent.py``    SimpleRNN, GRU, LSTM           recurrent
@@ -31,10 +31,11 @@ module              layers                         kernels
 from .attention import MultiHeadSelfAttention
 from .base import Batch, Layer, LayerArrays, ParamSpec, StateSpec
 from .bidirectional import Bidirectional
-from .conv import AvgPool2D, ChannelsFirstToLast, Conv2D, MaxPool2D
+from .conv import ChannelsFirstToLast, Conv2D
 from .core import Activation, Dense, Dropout, Flatten, Reshape
 from .embedding import Embedding, PositionalEncoding
 from .normalization import BatchNormalization, LayerNormalization
+from .pooling import AvgPool2D, MaxPool2D
 from .recurrent import GRU, LSTM, SimpleRNN
 from .sequence_conv import (
     Conv1D,

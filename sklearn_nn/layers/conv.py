@@ -1,4 +1,4 @@
-"""Image layers: Conv2D, MaxPool2D, AvgPool2D, and the channels-first transpose.
+"""Image layers: Conv2D and the channels-first transpose (pooling: ``pooling.py``).
 
 Images are channels-last ``(height, width, channels)``; a ``(height, width)`` input
 is one channel. These layers split their batch into parts run on threads
@@ -6,7 +6,6 @@ is one channel. These layers split their batch into parts run on threads
 """
 
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
 
@@ -14,87 +13,22 @@ from .._initializers import check_initializer
 from .._kernels.activations import ACTIVATIONS
 from .._kernels.conv2d import col2im, conv2d_backward, conv2d_forward, im2col
 from .._kernels.layout import channels_first_to_last
-from .._kernels.pooling import (
-    argmax_dtype,
-    avg_pool2d_backward,
-    avg_pool2d_forward,
-    max_pool2d_backward,
-    max_pool2d_forward,
-)
 from .._threads import BATCH_PARTS, part_bounds
+from ._geometry import (
+    check_padding,
+    image_shape,
+    images,
+    pair,
+    store_hashable,
+    window_geometry,
+)
 from .base import Layer, check_bool, check_positive_int
 from .core import activation_buffers, check_activation, kernel_and_bias
 
-__all__ = ["AvgPool2D", "ChannelsFirstToLast", "Conv2D", "MaxPool2D"]
+# the pooling layers lived here: models saved before they moved name them so
+from .pooling import AvgPool2D, MaxPool2D  # noqa: F401
 
-
-def _pair(value, name, layer):
-    """``value`` as a (height, width) pair of positive ints."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair
-    ):
-        raise ValueError(
-            f"{layer} {name} must be a positive int or a pair of them, got {value!r}."
-        )
-    return tuple(int(v) for v in pair)
-
-
-def _hashable(spec, attribute, layer):
-    """Store ``spec.attribute`` validated, lists as tuples: specs stay hashable."""
-    value = getattr(spec, attribute)
-    pair = _pair(value, attribute, layer)
-    object.__setattr__(
-        spec, attribute, int(value) if isinstance(value, Integral) else pair
-    )
-
-
-def check_padding(padding, layer):
-    if padding not in ("valid", "same"):
-        raise ValueError(f"{layer} padding must be 'valid' or 'same', got {padding!r}.")
-
-
-def image_shape(layer, in_shape):
-    """``in_shape`` as (height, width, channels): (h, w) is one channel."""
-    if len(in_shape) == 2:
-        return (in_shape[0], in_shape[1], 1)
-    if len(in_shape) != 3:
-        raise ValueError(
-            f"{layer!r} expects images of shape (height, width, channels), got "
-            f"samples of shape {tuple(in_shape)}."
-        )
-    return tuple(in_shape)
-
-
-def _window_geometry(layer, in_shape, window, strides, padding):
-    """Output (height, width) and the (top, left) padding of a sliding window.
-
-    "valid": windows inside the image only; "same": ``ceil(size / stride)`` windows,
-    padded evenly (the extra cell at the bottom/right), as TensorFlow and Keras do.
-    """
-    in_shape = image_shape(layer, in_shape)
-    out, pads = [], []
-    for size, k, s in zip(in_shape[:2], window, strides, strict=True):
-        if padding == "valid":
-            n_out = (size - k) // s + 1 if size >= k else 0
-            pad = 0
-        else:
-            n_out = -(-size // s)
-            pad = max((n_out - 1) * s + k - size, 0) // 2
-        out.append(n_out)
-        pads.append(pad)
-    if min(out) < 1:
-        raise ValueError(
-            f"{layer!r} cannot slide a {window[0]}x{window[1]} window over images of "
-            f"shape {tuple(in_shape)}: the output would be smaller than 1x1. Use "
-            "padding='same', smaller windows or fewer layers."
-        )
-    return (out[0], out[1]), (pads[0], pads[1])
-
-
-def _images(x, n, in_shape, lo, hi):
-    """Images ``[lo, hi)`` of the ``n`` samples in x, as (hi - lo, h, w, c): a view."""
-    return x.reshape((n,) + tuple(in_shape))[lo:hi]
+__all__ = ["ChannelsFirstToLast", "Conv2D"]
 
 
 @dataclass(frozen=True)
@@ -146,17 +80,17 @@ class Conv2D(Layer):
     def __post_init__(self):
         super().__post_init__()
         check_positive_int(self.filters, "Conv2D filters")
-        _hashable(self, "kernel_size", "Conv2D")
-        _hashable(self, "strides", "Conv2D")
+        store_hashable(self, "kernel_size", "Conv2D")
+        store_hashable(self, "strides", "Conv2D")
         check_padding(self.padding, "Conv2D")
         check_activation(self.activation, "Conv2D")
         check_bool(self, "use_bias")
         check_initializer(self.kernel_initializer, "Conv2D kernel_initializer")
 
     def _geometry(self, in_shape):
-        window = _pair(self.kernel_size, "kernel_size", "Conv2D")
-        strides = _pair(self.strides, "strides", "Conv2D")
-        out, pads = _window_geometry(self, in_shape, window, strides, self.padding)
+        window = pair(self.kernel_size, "kernel_size", "Conv2D")
+        strides = pair(self.strides, "strides", "Conv2D")
+        out, pads = window_geometry(self, in_shape, window, strides, self.padding)
         return window, strides, out, pads
 
     def output_shape(self, in_shape):
@@ -204,7 +138,7 @@ class Conv2D(Layer):
         b = arrays.params["bias"] if self.use_bias else buffers["zero_bias"]
         in_shape = image_shape(self, arrays.in_shape)
         cols = buffers["cols"][lo:hi]
-        im2col(_images(x, batch.n, in_shape, lo, hi), *buffers["geometry"], cols)
+        im2col(images(x, batch.n, in_shape, lo, hi), *buffers["geometry"], cols)
         z, a = buffers["z"][lo:hi], buffers["a"][lo:hi]
         conv2d_forward(cols, w, b, buffers["code"], z, a)
         return buffers["a"][: batch.n]
@@ -226,7 +160,7 @@ class Conv2D(Layer):
         )
         if d_x is not None:
             in_shape = image_shape(self, arrays.in_shape)
-            col2im(cols, *buffers["geometry"], _images(d_x, batch.n, in_shape, lo, hi))
+            col2im(cols, *buffers["geometry"], images(d_x, batch.n, in_shape, lo, hi))
 
     def reduce_gradients(self, arrays, n):
         """Sum the parts' gradients in a fixed order: independent of the threads."""
@@ -237,133 +171,6 @@ class Conv2D(Layer):
         if self.use_bias:
             np.sum(
                 arrays.buffers["d_b_parts"][:n_parts], axis=0, out=arrays.grads["bias"]
-            )
-
-
-@dataclass(frozen=True)
-class _Pool2D(Layer):
-    pool_size: int | tuple = 2
-    strides: int | tuple | None = None
-    padding: str = "valid"
-
-    splits_batch = True
-
-    def __post_init__(self):
-        super().__post_init__()
-        name = type(self).__name__
-        _hashable(self, "pool_size", name)
-        if self.strides is not None:
-            _hashable(self, "strides", name)
-        check_padding(self.padding, name)
-
-    def _geometry(self, in_shape):
-        name = type(self).__name__
-        window = _pair(self.pool_size, "pool_size", name)
-        strides = (
-            window if self.strides is None else _pair(self.strides, "strides", name)
-        )
-        out, pads = _window_geometry(self, in_shape, window, strides, self.padding)
-        return window, strides, out, pads
-
-    def output_shape(self, in_shape):
-        """Shape of one pooled image; channels are kept."""
-        _, _, (out_h, out_w), _ = self._geometry(in_shape)
-        return (out_h, out_w, image_shape(self, in_shape)[2])
-
-    def allocate(self, in_shape, n_rows, dtype):
-        """Buffers for up to ``n_rows`` images: outputs and gradients."""
-        window, strides, _, pads = self._geometry(in_shape)
-        a = np.empty((n_rows,) + self.output_shape(in_shape), dtype=dtype)
-        return {"geometry": window + strides + pads, "a": a, "d": np.empty_like(a)}
-
-
-@dataclass(frozen=True)
-class MaxPool2D(_Pool2D):
-    """Max pooling over ``pool_size`` windows of channels-last images.
-
-    Parameters
-    ----------
-    pool_size : int or tuple of (int, int), default=2
-        Height and width of the window.
-    strides : int or tuple of (int, int), default=None
-        Step of the window; None means ``pool_size`` (windows do not overlap).
-    padding : {"valid", "same"}, default="valid"
-        "valid": windows inside the image only (a remainder row or column is
-        dropped); "same": ``ceil(size / strides)`` windows, padded cells ignored.
-
-    Examples
-    --------
-    >>> from sklearn_nn.layers import MaxPool2D
-    >>> MaxPool2D().output_shape((26, 26, 16))  # 2 x 2 windows
-    (13, 13, 16)
-    """
-
-    def allocate(self, in_shape, n_rows, dtype):
-        """Buffers: outputs, gradients and the position of each window's max."""
-        buffers = super().allocate(in_shape, n_rows, dtype)
-        height, width, _ = image_shape(self, in_shape)
-        buffers["argmax"] = np.empty(
-            buffers["a"].shape, dtype=argmax_dtype(height, width)
-        )
-        return buffers
-
-    def forward(self, x, arrays, batch):
-        """Max of each window for images ``[lo, hi)``."""
-        buffers, lo, hi = arrays.buffers, batch.lo, batch.hi
-        x = _images(x, batch.n, image_shape(self, arrays.in_shape), lo, hi)
-        max_pool2d_forward(
-            x, *buffers["geometry"], buffers["a"][lo:hi], buffers["argmax"][lo:hi]
-        )
-        return buffers["a"][: batch.n]
-
-    def backward(self, x, arrays, batch, d_x):
-        """Route the gradient to each window's max."""
-        if d_x is not None:
-            buffers, lo, hi = arrays.buffers, batch.lo, batch.hi
-            max_pool2d_backward(
-                buffers["d"][lo:hi],
-                buffers["argmax"][lo:hi],
-                *buffers["geometry"],
-                _images(d_x, batch.n, image_shape(self, arrays.in_shape), lo, hi),
-            )
-
-
-@dataclass(frozen=True)
-class AvgPool2D(_Pool2D):
-    """Average pooling over ``pool_size`` windows of channels-last images.
-
-    Parameters
-    ----------
-    pool_size : int or tuple of (int, int), default=2
-        Height and width of the window.
-    strides : int or tuple of (int, int), default=None
-        Step of the window; None means ``pool_size`` (windows do not overlap).
-    padding : {"valid", "same"}, default="valid"
-        "valid": windows inside the image only; "same": ``ceil(size / strides)``
-        windows, each averaging over its real (unpadded) cells only.
-
-    Examples
-    --------
-    >>> from sklearn_nn.layers import AvgPool2D
-    >>> AvgPool2D(3, padding="same").output_shape((8, 8, 3))
-    (3, 3, 3)
-    """
-
-    def forward(self, x, arrays, batch):
-        """Mean of each window for images ``[lo, hi)``."""
-        buffers, lo, hi = arrays.buffers, batch.lo, batch.hi
-        x = _images(x, batch.n, image_shape(self, arrays.in_shape), lo, hi)
-        avg_pool2d_forward(x, *buffers["geometry"], buffers["a"][lo:hi])
-        return buffers["a"][: batch.n]
-
-    def backward(self, x, arrays, batch, d_x):
-        """Spread the gradient evenly over each window."""
-        if d_x is not None:
-            buffers, lo, hi = arrays.buffers, batch.lo, batch.hi
-            avg_pool2d_backward(
-                buffers["d"][lo:hi],
-                *buffers["geometry"],
-                _images(d_x, batch.n, image_shape(self, arrays.in_shape), lo, hi),
             )
 
 
@@ -400,7 +207,7 @@ class ChannelsFirstToLast(Layer):
     def forward(self, x, arrays, batch):
         """Copy samples ``[lo, hi)``, transposed to channels-last."""
         lo, hi = batch.lo, batch.hi
-        x = _images(x, batch.n, arrays.in_shape, lo, hi)
+        x = images(x, batch.n, arrays.in_shape, lo, hi)
         channels_first_to_last(x, arrays.buffers["a"][lo:hi])
         return arrays.buffers["a"][: batch.n]
 
@@ -409,6 +216,6 @@ class ChannelsFirstToLast(Layer):
         if d_x is not None:
             lo, hi = batch.lo, batch.hi
             np.copyto(
-                _images(d_x, batch.n, arrays.in_shape, lo, hi),
+                images(d_x, batch.n, arrays.in_shape, lo, hi),
                 arrays.buffers["d"][lo:hi].transpose(0, 3, 1, 2),
             )

@@ -21,9 +21,11 @@ from .._kernels.pooling1d import (
     global_max_pool1d_backward,
     global_max_pool1d_forward,
 )
+from ._geometry import check_padding
 from .base import Layer, LayerArrays, check_bool, check_positive_int
-from .conv import Conv2D, MaxPool2D, check_padding
+from .conv import Conv2D
 from .core import check_activation
+from .pooling import MaxPool2D
 
 __all__ = ["Conv1D", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "MaxPool1D"]
 
