@@ -323,3 +323,15 @@ def test_custom_layers_initialise_whatever_the_unused_activation():
     logistic = CNNClassifier(layers=layers, activation="logistic", **SMALL)
     logistic.fit(images, y)
     assert_array_equal(relu.coefs_[0], logistic.coefs_[0])
+
+
+def test_max_pooling_layers_keep_int32_argmax():
+    # half the bytes of intp: what the pooling kernels write and read per output
+    from sklearn_nn.layers import MaxPool1D, MaxPool2D
+
+    buffers = MaxPool2D().allocate((6, 6, 2), 4, np.float32)
+    assert buffers["argmax"].dtype == np.int32
+    assert buffers["argmax"].shape == (4, 3, 3, 2)
+    # a MaxPool1D is a MaxPool2D over 1 x timesteps images: its buffers hold that one's
+    buffers = MaxPool1D().allocate((8, 3), 4, np.float32)
+    assert buffers["image"]["argmax"].dtype == np.int32

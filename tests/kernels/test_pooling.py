@@ -5,6 +5,7 @@ import pytest
 from _reference import numeric_gradient, window_geometry
 from numpy.testing import assert_allclose, assert_array_equal
 
+import sklearn_nn._kernels.pooling as pooling_kernels
 from sklearn_nn._kernels.pooling import (
     _max_pool2d_backward_scatter,
     _max_pool2d_backward_tiles,
@@ -172,3 +173,26 @@ def test_max_pool2d_backward_tiles_match_scatter(case):
     _max_pool2d_backward_tiles(r, argmax, geometry[0], geometry[1], tiles)
     _max_pool2d_backward_scatter(r, argmax, scatter)
     assert_array_equal(tiles, scatter)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c[3] == c[4] and c[5] == "valid"], ids=str
+)
+def test_max_pool2d_backward_routes_disjoint_windows_to_the_tiles_kernel(
+    case, monkeypatch
+):
+    # every disjoint "valid" geometry, remainders included, writes each cell once
+    def scatter(*args):
+        raise AssertionError("the scatter kernel ran")
+
+    monkeypatch.setattr(pooling_kernels, "_max_pool2d_backward_scatter", scatter)
+    x, geometry, out_shape = _problem(case, np.float32)
+    _, argmax = _max_pool(x, geometry, out_shape, np.int32)
+    d_x = np.full_like(x, np.nan)
+    max_pool2d_backward(np.ones(out_shape, np.float32), argmax, *geometry, d_x)
+    assert np.isfinite(d_x).all()
+
+
+def test_argmax_dtype_takes_python_ints():
+    # numpy int32 sizes would wrap around in the product
+    assert argmax_dtype(np.int32(2**16), np.int32(2**15)) == np.intp
