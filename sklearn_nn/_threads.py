@@ -37,10 +37,14 @@ _lock = threading.Lock()
 
 def _after_fork():
     # a forked child has none of the parent's threads: a new pool, a free lock and
-    # no pin (the fits that held it are not running in the child)
+    # no pin (the fits that held it are not running in the child), so BLAS gets
+    # back the limits the first of those fits saved
     global _executor, _lock, _pin_count, _saved_blas_threads
+    restore = _saved_blas_threads if _pin_count > 0 else None
     _executor, _lock = None, threading.Lock()
     _pin_count, _saved_blas_threads = 0, None
+    if restore is not None:
+        _set_blas_threads(restore)
 
 
 if hasattr(os, "register_at_fork"):

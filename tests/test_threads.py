@@ -1,6 +1,7 @@
 """The thread driver of the image layers: every sample in exactly one part, in any
 thread count, exceptions propagated; BLAS pinned and restored across threads."""
 
+import ast
 import os
 import threading
 import warnings
@@ -157,3 +158,30 @@ def test_dense_network_same_seed_same_model_whatever_the_threads(
                 warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs
                 fits.append(clf.fit(X, y)._params)
     np.testing.assert_array_equal(fits[0], fits[1])
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "fork") or (os.cpu_count() or 1) < 2,
+    reason="needs os.fork, and 2 CPUs for a BLAS limit above one to restore",
+)
+# Python >= 3.12 warns on any fork of a process with threads (BLAS's, here); the
+# child only reports and exits
+@pytest.mark.filterwarnings("ignore:This process .* multi-threaded:DeprecationWarning")
+def test_fork_during_a_fit_gives_the_child_back_its_blas_threads():
+    # a process forked while a fit holds the pin (from another thread, say) does not
+    # run that fit: it must not keep BLAS on one thread for good
+    with threadpool_limits(2, user_api="blas"):
+        with kernel_threads():
+            assert set(_blas_threads()) == {1}
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: report its BLAS threads, then leave at once
+                os.write(write_end, repr(_blas_threads()).encode())
+                os._exit(0)
+            os.close(write_end)
+            with os.fdopen(read_end) as reader:
+                child_threads = reader.read()
+            os.waitpid(pid, 0)
+            assert set(_blas_threads()) == {1}  # the parent's fit keeps its pin
+        assert set(_blas_threads()) == {2}
+    assert child_threads and set(ast.literal_eval(child_threads)) == {2}
