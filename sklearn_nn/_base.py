@@ -1,10 +1,12 @@
-"""The estimator plumbing every network shares: validation, fit, partial_fit, predict.
+"""The estimator plumbing every network shares: fit, partial_fit, rollback, predict.
 
 Estimators differ only in ``_build_layers`` (the architecture) and in a few target
 hooks (``_encode_targets``, ``_loss_name``, ``_score_outputs``). A fit trains on
 copies and assigns to ``self`` only at the end (``_fit_state.set_fitted_attributes``),
-so a fit that fails leaves a previously fitted model as it was. The solvers' drivers
-live in ``_lbfgs`` and ``_stochastic``.
+so a fit that fails leaves a previously fitted model as it was. The validation of
+X, y, sample weights, the validation set and the hyperparameters, and the input
+hooks, live in ``_inputs`` (``InputsMixin``); the solvers' drivers in ``_lbfgs`` and
+``_stochastic``.
 """
 
 import math
@@ -12,7 +14,6 @@ import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
@@ -20,7 +21,8 @@ from sklearn.utils import check_random_state
 from . import _quantized as compressed
 from ._callbacks import CallbackSupportMixin, FitTasks
 from ._constraints import TRAINING_CONSTRAINTS
-from ._fit_state import FitJob, FitState, ValidationSet, set_fitted_attributes
+from ._fit_state import FitJob, FitState, set_fitted_attributes
+from ._inputs import InputsMixin
 from ._kernels.losses import LOSSES
 from ._lbfgs import fit_lbfgs
 from ._network import Network
@@ -29,16 +31,8 @@ from ._predict import predict_outputs
 from ._stochastic import fit_stochastic
 from ._threads import kernel_threads
 from ._training import TrainingData, divergence_ratio
-from ._validation import (
-    _check_sample_weight,
-    _fit_context,
-    check_is_fitted,
-    check_weights,
-    targets_as,
-    validate_data,
-)
+from ._validation import _fit_context, check_is_fitted
 from .exceptions import DivergenceWarning
-from .layers.base import CSRRows
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 #: a fitted model whose training loss exceeds this many times that of predicting
@@ -52,11 +46,14 @@ DOC_LINK_TEMPLATE = (
 )
 
 
-class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseNeuralNet(
+    CallbackSupportMixin, InputsMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Shared fit / partial_fit / predict machinery. Not for direct use.
 
     Subclasses define ``_build_layers`` and the target hooks; every other method is
-    shared.
+    shared. The input validation and the input hooks come from ``InputsMixin``
+    (``_inputs``).
     """
 
     _parameter_constraints = dict(TRAINING_CONSTRAINTS)
@@ -101,119 +98,6 @@ class BaseNeuralNet(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _finalize_fit(self):
         """Set estimator-specific fitted attributes after a successful fit."""
-
-    def _input_shape(self, n_features):
-        """Shape of one sample as the first layer sees it."""
-        return (n_features,)
-
-    def _accept_sparse(self):
-        return ["csr", "csc"]
-
-    def _rows_from_input(self, X, reset, fitted=None):
-        """X as 2-D rows before validation (estimators with sample shapes accept
-        X of higher rank: checked against ``fitted``, or the fitted model's input
-        shape, unless ``reset``)."""
-        return X
-
-    def _stratify_validation(self, Y):
-        return False
-
-    # ------------------------------------------------------------- validation
-    def _validate_X(self, X, reset, dtype=None):
-        X = self._rows_from_input(X, reset)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=self._accept_sparse(),
-            dtype=dtype or (np.float64, np.float32),
-            order="C",
-            reset=reset,
-        )
-        return self._as_network_input(X)
-
-    @staticmethod
-    def _as_network_input(X):
-        if sp.issparse(X):
-            X = X.tocsr()
-            return CSRRows(X.data, X.indices, X.indptr, None)
-        return X
-
-    def _validate_fit_data(self, X, y, sample_weight, first_pass, incremental, classes):
-        dtype = None if first_pass else self._params.dtype
-        X = self._rows_from_input(X, reset=first_pass)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=self._accept_sparse(),
-            dtype=dtype or (np.float64, np.float32),
-            order="C",
-            multi_output=True,
-            y_numeric=False,
-            reset=first_pass,
-        )
-        Y, class_weight = self._encode_targets(y, first_pass, incremental, classes)
-        Y = targets_as(Y, X.dtype)
-        if sample_weight is not None or class_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if class_weight is not None:
-                sample_weight = sample_weight * class_weight.astype(X.dtype)
-            check_weights(sample_weight, class_weight is not None)
-            sample_weight = np.ascontiguousarray(sample_weight)
-        return X, y, Y, sample_weight
-
-    def _validation_set(self, X_val, y_val, network, dtype):
-        """The user's validation set, validated like the training data."""
-        if X_val is None:
-            return None
-        X_val = self._rows_from_input(X_val, reset=False, fitted=network.in_shapes[0])
-        X_val, y_val = validate_data(
-            self,
-            X_val,
-            y_val,
-            accept_sparse=self._accept_sparse(),
-            dtype=dtype,
-            order="C",
-            multi_output=True,
-            y_numeric=False,
-            reset=False,
-        )
-        network.layers[0].check_input(X_val)
-        Y_val = self._encode_validation_targets(y_val, math.prod(network.out_shape))
-        Y_val = np.ascontiguousarray(Y_val, dtype=X_val.dtype)
-        data = TrainingData(self._as_network_input(X_val), Y_val)
-        return ValidationSet(data, X_val, y_val)
-
-    def _check_hyperparameters(self, incremental, network):
-        if isinstance(self.clip_norm, (bool, np.bool_)):
-            raise ValueError(f"clip_norm must be a float > 0, got {self.clip_norm!r}.")
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        if self.solver != "lbfgs":
-            return
-        if self._regularization()[1] > 0:
-            raise ValueError(
-                "An L1 penalty (l1 > 0, or l1_ratio > 0) needs solver='sgd' or 'adam' "
-                "(proximal updates); L-BFGS cannot minimise the non-smooth L1 term."
-            )
-        if self.clip_norm is not None:
-            raise ValueError(
-                "clip_norm clips the steps of solver='sgd' or 'adam'; L-BFGS takes "
-                "no gradient steps to clip. Set clip_norm=None."
-            )
-        for layer in network.layers:
-            if layer.needs_rng:
-                raise ValueError(
-                    f"{layer!r} draws random numbers in training (dropout > 0): it "
-                    "needs solver='sgd' or 'adam', not 'lbfgs'."
-                )
-            if not layer.row_chunks:
-                raise ValueError(
-                    f"{layer!r} uses batch statistics, which L-BFGS's full-batch "
-                    "objective cannot keep: use solver='sgd' or 'adam'."
-                )
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
