@@ -36,15 +36,26 @@ _lock = threading.Lock()
 
 
 def _after_fork():
-    # a forked child has none of the parent's threads: a new pool, a free lock and
-    # no pin (the fits that held it are not running in the child), so BLAS gets
-    # back the limits the first of those fits saved
-    global _executor, _lock, _pin_count, _saved_blas_threads
-    restore = _saved_blas_threads if _pin_count > 0 else None
+    # a forked child has one thread, the one that forked: a new pool and a free
+    # lock. A fit running on that thread goes on in the child and keeps its pin;
+    # the fits of the other threads do not, so without one BLAS gets back the
+    # limits the first fit saved (the child would keep one thread for good)
+    global _executor, _lock, _pin_count, _saved_blas_threads, _pins_by_thread
+    ident = threading.get_ident()
+    held = _pins_by_thread.get(ident, 0)
+    restore = None if held else _saved_blas_threads
     _executor, _lock = None, threading.Lock()
-    _pin_count, _saved_blas_threads = 0, None
+    _pins_by_thread = {ident: held} if held else {}
+    _pin_count = held
+    if not held:
+        _saved_blas_threads = None
     if restore is not None:
-        _set_blas_threads(restore)
+        try:
+            _set_blas_threads(restore)
+        except Exception:
+            # an at-fork hook cannot raise to anyone: the child is then only
+            # slower (BLAS on one thread), not wrong
+            pass
 
 
 if hasattr(os, "register_at_fork"):
@@ -107,6 +118,8 @@ def _set_blas_threads(counts):
 _pin_count = 0
 _saved_blas_threads = None
 _pinned_user_threads = 1
+#: pins held by each thread (its ident), for a fork: the forking thread's go on
+_pins_by_thread = {}
 
 
 @contextmanager
@@ -130,12 +143,18 @@ def kernel_threads():
         if any(count != 1 for count in live):
             _set_blas_threads([1] * len(libs))
         _pin_count += 1
+        ident = threading.get_ident()
+        _pins_by_thread[ident] = _pins_by_thread.get(ident, 0) + 1
         n_threads = _pinned_user_threads
     try:
         yield n_threads
     finally:
         with _lock:
             _pin_count -= 1
+            ident = threading.get_ident()
+            _pins_by_thread[ident] -= 1
+            if not _pins_by_thread[ident]:
+                del _pins_by_thread[ident]
             if _pin_count == 0:
                 libs = _blas_controller().lib_controllers
                 if [lib.num_threads for lib in libs] != _saved_blas_threads:

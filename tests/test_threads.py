@@ -160,28 +160,80 @@ def test_dense_network_same_seed_same_model_whatever_the_threads(
     np.testing.assert_array_equal(fits[0], fits[1])
 
 
-@pytest.mark.skipif(
+def _forked_report(child):
+    """Run ``child()`` in a forked process; return what it returned (a literal)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave at once, whatever happens
+        try:
+            os.write(write_end, repr(child()).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as reader:
+        report = reader.read()
+    os.waitpid(pid, 0)
+    assert report, "the child reported nothing"
+    return ast.literal_eval(report)
+
+
+needs_fork = pytest.mark.skipif(
     not hasattr(os, "fork") or (os.cpu_count() or 1) < 2,
     reason="needs os.fork, and 2 CPUs for a BLAS limit above one to restore",
 )
 # Python >= 3.12 warns on any fork of a process with threads (BLAS's, here); the
-# child only reports and exits
-@pytest.mark.filterwarnings("ignore:This process .* multi-threaded:DeprecationWarning")
-def test_fork_during_a_fit_gives_the_child_back_its_blas_threads():
-    # a process forked while a fit holds the pin (from another thread, say) does not
-    # run that fit: it must not keep BLAS on one thread for good
-    with threadpool_limits(2, user_api="blas"):
+# children only report and exit
+ignore_fork_warning = pytest.mark.filterwarnings(
+    "ignore:This process .* multi-threaded:DeprecationWarning"
+)
+
+
+@needs_fork
+@ignore_fork_warning
+def test_fork_during_another_threads_fit_gives_the_child_its_blas_threads():
+    # the fit runs on another thread, which the child does not have: its pin must
+    # not keep the child's BLAS on one thread for good
+    pinned, release = threading.Event(), threading.Event()
+
+    def fit():
         with kernel_threads():
+            pinned.set()
+            release.wait(30)
+
+    with threadpool_limits(2, user_api="blas"):
+        fitting = threading.Thread(target=fit)
+        fitting.start()
+        try:
+            assert pinned.wait(30)
             assert set(_blas_threads()) == {1}
-            read_end, write_end = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the child: report its BLAS threads, then leave at once
-                os.write(write_end, repr(_blas_threads()).encode())
-                os._exit(0)
-            os.close(write_end)
-            with os.fdopen(read_end) as reader:
-                child_threads = reader.read()
-            os.waitpid(pid, 0)
+            child = _forked_report(_blas_threads)
             assert set(_blas_threads()) == {1}  # the parent's fit keeps its pin
+        finally:
+            release.set()
+            fitting.join()
         assert set(_blas_threads()) == {2}
-    assert child_threads and set(ast.literal_eval(child_threads)) == {2}
+    assert set(child) == {2}
+
+
+@needs_fork
+@ignore_fork_warning
+def test_fork_from_the_fitting_thread_keeps_the_pin_for_its_fit():
+    # a fork from the fit's own thread (a callback, say): the fit goes on in the
+    # child on one BLAS thread, and its end gives the child back two
+
+    def child():
+        during = _blas_threads()
+        pinned.__exit__(None, None, None)
+        return during, _blas_threads()
+
+    with threadpool_limits(2, user_api="blas"):
+        pinned = kernel_threads()
+        pinned.__enter__()
+        try:
+            during, after = _forked_report(child)
+            assert set(_blas_threads()) == {1}
+        finally:
+            pinned.__exit__(None, None, None)
+        assert set(_blas_threads()) == {2}
+    assert set(during) == {1}
+    assert set(after) == {2}
