@@ -40,13 +40,12 @@ def _after_fork():
     # lock. A fit running on that thread goes on in the child and keeps its pin;
     # the fits of the other threads do not, so without one BLAS gets back the
     # limits the first fit saved (the child would keep one thread for good)
-    global _executor, _lock, _pin_count, _saved_blas_threads, _pins_by_thread
+    global _executor, _lock, _saved_blas_threads, _pins_by_thread
     ident = threading.get_ident()
     held = _pins_by_thread.get(ident, 0)
     restore = None if held else _saved_blas_threads
     _executor, _lock = None, threading.Lock()
     _pins_by_thread = {ident: held} if held else {}
-    _pin_count = held
     if not held:
         _saved_blas_threads = None
     if restore is not None:
@@ -115,10 +114,10 @@ def _set_blas_threads(counts):
 # layers, runs in this process; the first to start saves the user's limits, the last to
 # end restores them (threadpoolctl's limits are process-wide, so concurrent fits must
 # share one pin)
-_pin_count = 0
 _saved_blas_threads = None
 _pinned_user_threads = 1
-#: pins held by each thread (its ident), for a fork: the forking thread's go on
+#: pins held by each thread (its ident); none held: BLAS is the user's. A fork keeps
+#: the forking thread's only
 _pins_by_thread = {}
 
 
@@ -131,18 +130,17 @@ def kernel_threads():
     on one BLAS thread, so that the GEMMs, and the model, never depend on the
     thread count.
     """
-    global _pin_count, _saved_blas_threads, _pinned_user_threads
+    global _saved_blas_threads, _pinned_user_threads
     with _lock:
         libs = _blas_controller().lib_controllers
         live = [lib.num_threads for lib in libs]
-        if _pin_count == 0:
+        if not _pins_by_thread:
             _saved_blas_threads = live
             _pinned_user_threads = _threads_for(live)
         # on every entry: a limit raised on another thread during a pinned fit
         # must not reach the GEMMs of the fits that start after it
         if any(count != 1 for count in live):
             _set_blas_threads([1] * len(libs))
-        _pin_count += 1
         ident = threading.get_ident()
         _pins_by_thread[ident] = _pins_by_thread.get(ident, 0) + 1
         n_threads = _pinned_user_threads
@@ -150,12 +148,11 @@ def kernel_threads():
         yield n_threads
     finally:
         with _lock:
-            _pin_count -= 1
             ident = threading.get_ident()
             _pins_by_thread[ident] -= 1
             if not _pins_by_thread[ident]:
                 del _pins_by_thread[ident]
-            if _pin_count == 0:
+            if not _pins_by_thread:
                 libs = _blas_controller().lib_controllers
                 if [lib.num_threads for lib in libs] != _saved_blas_threads:
                     _set_blas_threads(_saved_blas_threads)
